@@ -1,0 +1,49 @@
+/*
+ * cfg.h: the configuration: a declarative table of keys (cfg.c) and a
+ * "key = value" file parser.  Every key is documented in
+ * conf/taskgate.conf.sample; t/unit-cfg checks that they agree.
+ */
+#ifndef CFG_H
+#define CFG_H
+
+#include <stddef.h>
+
+#include "app.h"
+
+struct cfg {
+	char	*database;		/* libpq conninfo */
+	char	*schema;
+	char	*base_path;		/* "" finds the mount prefix */
+	long	 statement_timeout;	/* ms */
+	long	 connect_timeout;	/* s */
+	long	 max_body_size;		/* bytes */
+	long	 max_ids;
+	long	 stream_threshold;	/* bytes */
+	long	 retry_after;		/* s */
+	long	 prepare;		/* bool */
+	long	 log_requests;		/* bool */
+};
+
+enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL, CFG__MAX };
+
+struct cfg_key {
+	const char	*name;
+	enum cfg_type	 type;
+	size_t		 off;
+	const char	*def;
+	long		 min, max;
+};
+
+extern const struct cfg_key cfg_keys[];
+extern const size_t cfg_nkeys;
+
+void	cfg_defaults(struct cfg *);
+int	cfg_load(struct cfg *, const char *path, char *err, size_t errlen) WUR;
+int	cfg_parse(struct cfg *, const char *text, const char *name, char *err,
+	    size_t errlen) WUR;
+int	cfg_set(struct cfg *, const char *key, const char *value, char *err,
+	    size_t errlen) WUR;
+void	cfg_free(struct cfg *);
+const char *cfg_find(const char *opt, const char *argv0);
+
+#endif

@@ -1,0 +1,223 @@
+/*
+ * h_common.c: what the task and archive handlers share: writing a task
+ * row, the paginated list with its exact total, and reading the ids of
+ * a bulk body.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "req.h"
+#include "resp.h"
+#include "db.h"
+#include "jsonw.h"
+#include "h.h"
+
+/*
+ * Writes one task object from a summary or detail row (see sql.c for
+ * the column layout); detail selects "result" over "has_result".
+ */
+void
+h_task_row(struct buf *b, const struct db_res *res, size_t row, int detail)
+{
+	const char	*p;
+	size_t		 n;
+
+	buf_adds(b, "{\"task_id\":");
+	p = db_text(res, row, 0, &n);
+	jsonw_str(b, p ? p : "", n);
+	buf_adds(b, ",\"backend\":");
+	p = db_text(res, row, 1, &n);
+	jsonw_str(b, p ? p : "", n);
+	buf_adds(b, ",\"status\":");
+	p = db_text(res, row, 2, &n);
+	jsonw_str(b, p ? p : "", n);
+	buf_adds(b, ",\"shots\":");
+	buf_addi(b, (long long)db_int(res, row, 3));
+	buf_adds(b, ",\"submit_time\":");
+	jsonw_time(b, db_time(res, row, 4));
+	buf_adds(b, ",\"update_time\":");
+	jsonw_time(b, db_time(res, row, 5));
+	if (detail) {
+		buf_adds(b, ",\"result\":");
+		if ((p = db_json(res, row, 6, &n)) == NULL ||
+		    !jsonw_stored(b, p, n))
+			buf_adds(b, "null");
+	} else {
+		buf_adds(b, ",\"has_result\":");
+		buf_adds(b, db_bool(res, row, 6) ? "true" : "false");
+	}
+	buf_adds(b, ",\"metadata\":");
+	if ((p = db_json(res, row, 7, &n)) == NULL || !jsonw_stored(b, p, n))
+		buf_adds(b, "{}");
+	buf_adds(b, ",\"archived_at\":");
+	if (db_isnull(res, row, 8))
+		buf_adds(b, "null");
+	else
+		jsonw_time(b, db_time(res, row, 8));
+	buf_addc(b, '}');
+}
+
+/* Parses an optional integer query parameter, adding a 422 item. */
+static int
+int_param(struct req *r, struct buf *err, const char *name, int64_t *v)
+{
+	const struct str	*s = req_query(r, name);
+
+	if (s == NULL || req_parse_int(s->p, s->len, v))
+		return 1;
+	if (err->len == 0)
+		jsonw_qerr_open(err);
+	jsonw_qerr(err, "int_parsing", name, "Input should be a valid "
+	    "integer, unable to parse string as an integer", s);
+	return 0;
+}
+
+static enum app_err
+fetch_count(struct db *db, enum db_stmt s, const char *const *pv,
+    int64_t *n)
+{
+	struct db_res	*res;
+	enum app_err	 rc;
+
+	if ((rc = db_exec(db, s, pv, &res)) != APP_OK)
+		return rc;
+	*n = db_nrows(res) > 0 ? db_int(res, 0, 0) : 0;
+	db_res_free(res);
+	return APP_OK;
+}
+
+/*
+ * GET /api/tasks and /api/archive: filters, limit/offset (echoed as
+ * parsed; a negative limit is no limit, a negative offset is 0), the
+ * rows streamed, then the exact total (and for the archive the count of
+ * all archived tasks).
+ */
+enum app_err
+h_list(struct req *r, struct resp *w, struct db *db, int archived)
+{
+	const struct str *st = req_query(r, "status");
+	const struct str *be = req_query(r, "backend");
+	int64_t		 limit = 100, offset = 0, total = 0, all = 0;
+	char		 ls[24], os[24];
+	const char	*pv[4];
+	int		 np = 0, which = 0, ok, nomatch;
+	struct db_res	*row;
+	enum db_stmt	 ls_stmt, cs_stmt;
+	enum app_err	 rc, e;
+	size_t		 nrow = 0;
+	struct buf	*b = &w->body;
+
+	ok = int_param(r, b, "limit", &limit);
+	ok &= int_param(r, b, "offset", &offset);
+	if (!ok) {
+		jsonw_qerr_close(b);
+		return APP_INVALID;
+	}
+	buf_reset(b);
+	/* A filter holding NUL or invalid UTF-8 names nothing stored. */
+	nomatch = (st != NULL && st->bad) || (be != NULL && be->bad);
+	if (st != NULL) {
+		pv[np++] = st->p;
+		which |= 1;
+	}
+	if (be != NULL) {
+		pv[np++] = be->p;
+		which |= 2;
+	}
+	ls_stmt = (archived ? DB_ALIST : DB_LIST) + which;
+	cs_stmt = (archived ? DB_ACOUNT : DB_COUNT) + which;
+	snprintf(ls, sizeof(ls), "%lld", (long long)limit);
+	snprintf(os, sizeof(os), "%lld", (long long)(offset < 0 ? 0 : offset));
+	pv[np] = limit < 0 ? NULL : ls;
+	pv[np + 1] = os;
+
+	buf_adds(b, "{\"tasks\":[");
+	if (!nomatch && limit != 0) {
+		if ((rc = db_stream(db, ls_stmt, pv)) != APP_OK)
+			return rc;
+		while (db_stream_next(db, &row, &e) == 1) {
+			if (nrow++ > 0)
+				buf_addc(b, ',');
+			h_task_row(b, row, 0, 0);
+			db_res_free(row);
+			if ((rc = resp_stream(w)) != APP_OK) {
+				db_stream_abort(db);
+				return rc;
+			}
+		}
+		if (e != APP_OK)
+			return e;
+	}
+	if (!nomatch && (rc = fetch_count(db, cs_stmt, pv, &total)) != APP_OK)
+		return rc;
+	buf_adds(b, "],\"total\":");
+	buf_addi(b, (long long)total);
+	if (archived) {
+		if ((rc = fetch_count(db, DB_ACOUNT, pv, &all)) != APP_OK)
+			return rc;
+		buf_adds(b, ",\"count\":");
+		buf_addi(b, (long long)all);
+	}
+	buf_adds(b, ",\"limit\":");
+	buf_addi(b, (long long)limit);
+	buf_adds(b, ",\"offset\":");
+	buf_addi(b, (long long)offset);
+	buf_addc(b, '}');
+	return APP_OK;
+}
+
+/*
+ * Reads and validates the body of a bulk request.  On APP_OK *ids holds
+ * the ids in order (free each with req_str_free, then the array).  On
+ * APP_INVALID the 422 body is in the response.
+ */
+enum app_err
+h_ids(struct req *r, struct resp *w, struct str **ids, size_t *n)
+{
+	struct jsonw_ids	 j;
+	enum app_err		 rc;
+
+	*ids = NULL;
+	*n = 0;
+	if ((rc = req_body(r, r->max_body)) != APP_OK) {
+		if (rc == APP_BADREQ && r->content_length >= 0)
+			resp_set_detail(w, "Request body incomplete: fewer "
+			    "bytes than Content-Length", NULL, "");
+		return rc;
+	}
+	rc = jsonw_parse_ids(r->body, r->bodylen,
+	    r->content_length != 0 && r->bodylen > 0, r->content_type,
+	    r->max_ids, &j, &w->body);
+	if (rc == APP_TOOBIG) {
+		char	 msg[96];
+
+		snprintf(msg, sizeof(msg), "Too many task ids (at most %zu)",
+		    r->max_ids);
+		resp_set_detail(w, msg, NULL, "");
+	}
+	if (rc != APP_OK)
+		return rc;
+	*ids = j.ids;
+	*n = j.n;
+	return APP_OK;
+}
+
+/* ,"name":[ids...] (or without the comma when name starts with '{'). */
+void
+h_idlist(struct buf *b, const char *name, struct str *const *v, size_t n)
+{
+	size_t	 i;
+
+	buf_adds(b, name);
+	buf_addc(b, '[');
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_addc(b, ',');
+		jsonw_str(b, v[i]->p, v[i]->len);
+	}
+	buf_addc(b, ']');
+}

@@ -1,0 +1,36 @@
+/*
+ * h_misc.c: /api/health and /api/version.  Neither touches the
+ * database: health says the responder is up (as the original did).
+ */
+#include "config.h"
+
+#include "buf.h"
+#include "resp.h"
+#include "jsonw.h"
+#include "h.h"
+
+enum app_err
+h_health(struct req *r, struct resp *w, struct db *db, const struct str *id)
+{
+	(void)r;
+	(void)db;
+	(void)id;
+	buf_adds(&w->body, "{\"status\":\"ok\"}");
+	return APP_OK;
+}
+
+enum app_err
+h_version(struct req *r, struct resp *w, struct db *db, const struct str *id)
+{
+	(void)r;
+	(void)db;
+	(void)id;
+	buf_adds(&w->body, "{\"version\":");
+	jsonw_strz(&w->body, PACKAGE_VERSION);
+	buf_adds(&w->body, ",\"github_url\":");
+	jsonw_strz(&w->body, PACKAGE_URL);
+	buf_adds(&w->body, ",\"docs_url\":");
+	jsonw_strz(&w->body, PACKAGE_URL "#readme");
+	buf_addc(&w->body, '}');
+	return APP_OK;
+}

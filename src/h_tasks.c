@@ -1,0 +1,479 @@
+/*
+ * h_tasks.c: the uniqc /api/tasks router (SPEC 2.1) and the per-task
+ * archive route.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "req.h"
+#include "resp.h"
+#include "db.h"
+#include "jsonw.h"
+#include "h.h"
+
+enum app_err
+h_tasks_list(struct req *r, struct resp *w, struct db *db,
+    const struct str *id)
+{
+	(void)id;
+	return h_list(r, w, db, 0);
+}
+
+/* Only the five statuses uniqc writes are counted. */
+enum app_err
+h_tasks_counts(struct req *r, struct resp *w, struct db *db,
+    const struct str *id)
+{
+	static const char *const names[] = {
+		"pending", "running", "success", "failed", "cancelled"
+	};
+	int64_t		 n[NELEM(names)] = { 0 }, total = 0;
+	struct db_res	*res;
+	enum app_err	 rc;
+	size_t		 i, k, len;
+	const char	*s;
+
+	(void)r;
+	(void)id;
+	if ((rc = db_exec(db, DB_COUNTS, NULL, &res)) != APP_OK)
+		return rc;
+	for (i = 0; i < db_nrows(res); i++) {
+		s = db_text(res, i, 0, &len);
+		for (k = 0; k < NELEM(names); k++)
+			if (s != NULL && strlen(names[k]) == len &&
+			    memcmp(names[k], s, len) == 0)
+				n[k] = db_int(res, i, 1);
+	}
+	db_res_free(res);
+	buf_addc(&w->body, '{');
+	for (k = 0; k < NELEM(names); k++) {
+		buf_printf(&w->body, "\"%s\":", names[k]);
+		buf_addi(&w->body, (long long)n[k]);
+		buf_addc(&w->body, ',');
+		total += n[k];
+	}
+	buf_adds(&w->body, "\"total\":");
+	buf_addi(&w->body, (long long)total);
+	buf_addc(&w->body, '}');
+	return APP_OK;
+}
+
+static enum app_err
+not_found(struct resp *w, const char *what, const struct str *id)
+{
+	resp_set_detail(w, what, id, "' not found");
+	return APP_NOTFOUND;
+}
+
+/* Shared by the active and archive detail routes. */
+static enum app_err
+detail(struct resp *w, struct db *db, const struct str *id, int archived)
+{
+	struct db_res	*res;
+	enum app_err	 rc;
+	const char	*pv[1];
+	const char	*what = archived ? "Archived task '" : "Task '";
+
+	if (id->bad)
+		return not_found(w, what, id);
+	pv[0] = id->p;
+	if ((rc = db_exec(db, archived ? DB_AGET : DB_GET, pv, &res)) != APP_OK)
+		return rc;
+	if (db_nrows(res) == 0) {
+		db_res_free(res);
+		return not_found(w, what, id);
+	}
+	h_task_row(&w->body, res, 0, 1);
+	db_res_free(res);
+	return APP_OK;
+}
+
+enum app_err
+h_tasks_get(struct req *r, struct resp *w, struct db *db,
+    const struct str *id)
+{
+	(void)r;
+	return detail(w, db, id, 0);
+}
+
+enum app_err
+h_archive_get(struct req *r, struct resp *w, struct db *db,
+    const struct str *id)
+{
+	(void)r;
+	return detail(w, db, id, 1);
+}
+
+static void
+text_or_null(struct buf *b, const struct db_res *res, size_t row, int col)
+{
+	size_t		 n;
+	const char	*p = db_text(res, row, col, &n);
+
+	if (p == NULL)
+		buf_adds(b, "null");
+	else
+		jsonw_str(b, p, n);
+}
+
+enum app_err
+h_tasks_shards(struct req *r, struct resp *w, struct db *db,
+    const struct str *id)
+{
+	struct db_res	*res;
+	enum app_err	 rc;
+	const char	*pv[1];
+	size_t		 i, n, count = 0;
+	struct buf	*b = &w->body;
+
+	(void)r;
+	if (id->bad)
+		return not_found(w, "Task '", id);
+	pv[0] = id->p;
+	if ((rc = db_exec(db, DB_SHARDS, pv, &res)) != APP_OK)
+		return rc;
+	if ((n = db_nrows(res)) == 0) {
+		db_res_free(res);
+		return not_found(w, "Task '", id);
+	}
+	for (i = 0; i < n; i++)
+		if (!db_isnull(res, i, 1))
+			count++;
+	buf_adds(b, "{\"task_id\":");
+	jsonw_str(b, id->p, id->len);
+	buf_adds(b, ",\"shard_count\":");
+	buf_addu(b, count);
+	buf_adds(b, ",\"shards\":[");
+	for (i = 0, count = 0; i < n; i++) {
+		if (db_isnull(res, i, 1))
+			continue;
+		if (count++ > 0)
+			buf_addc(b, ',');
+		buf_adds(b, "{\"uniqc_task_id\":");
+		text_or_null(b, res, i, 0);
+		buf_adds(b, ",\"shard_index\":");
+		buf_addi(b, (long long)db_int(res, i, 1));
+		buf_adds(b, ",\"platform_task_id\":");
+		text_or_null(b, res, i, 2);
+		buf_adds(b, ",\"backend\":");
+		text_or_null(b, res, i, 3);
+		buf_adds(b, ",\"circuit_count\":");
+		buf_addi(b, (long long)db_int(res, i, 4));
+		buf_adds(b, ",\"sub_index_offset\":");
+		buf_addi(b, (long long)db_int(res, i, 5));
+		buf_adds(b, ",\"status\":");
+		text_or_null(b, res, i, 6);
+		buf_adds(b, ",\"error_message\":");
+		text_or_null(b, res, i, 7);
+		buf_adds(b, ",\"submit_time\":");
+		jsonw_time(b, db_time(res, i, 8));
+		buf_adds(b, ",\"update_time\":");
+		jsonw_time(b, db_time(res, i, 9));
+		buf_addc(b, '}');
+	}
+	buf_adds(b, "]}");
+	db_res_free(res);
+	return APP_OK;
+}
+
+/*
+ * Runs a bulk statement (one row per given id, in order, whose second
+ * column is the outcome) over ids; ids that cannot be stored (bad) are
+ * left out and their outcome is "missing" ('m' or false).  outcome[i]
+ * receives 'a', 'c', 'm', 't' (true) or 'f' (false) for each input id.
+ */
+static enum app_err
+bulk(struct db *db, enum db_stmt s, struct str *ids, size_t n, char *outcome)
+{
+	const char	**v = NULL;
+	size_t		 *len = NULL, i, k, good = 0;
+	struct buf	 arr;
+	const char	*pv[1], *o;
+	struct db_res	*res = NULL;
+	enum app_err	 rc = APP_OK;
+	size_t		 ol;
+
+	for (i = 0; i < n; i++)
+		outcome[i] = 'm';
+	buf_init(&arr);
+	if ((v = calloc(n ? n : 1, sizeof(*v))) == NULL ||
+	    (len = calloc(n ? n : 1, sizeof(*len))) == NULL) {
+		rc = APP_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (!ids[i].bad) {
+			v[good] = ids[i].p;
+			len[good++] = ids[i].len;
+		}
+	if (good == 0)
+		goto out;
+	db_array(&arr, v, len, good);
+	if (arr.oom) {
+		rc = APP_NOMEM;
+		goto out;
+	}
+	pv[0] = arr.p;
+	if ((rc = db_exec(db, s, pv, &res)) != APP_OK)
+		goto out;
+	if (db_nrows(res) != good) {
+		rc = APP_SYSTEM;
+		goto out;
+	}
+	for (i = 0, k = 0; i < n; i++) {
+		if (ids[i].bad)
+			continue;
+		o = db_text(res, k, 1, &ol);
+		if (o != NULL && ol == 1 && s == DB_BULK_DELETE)
+			outcome[i] = o[0] ? 't' : 'f';
+		else if (o != NULL && ol == 1)
+			outcome[i] = o[0];
+		k++;
+	}
+out:
+	db_res_free(res);
+	buf_free(&arr);
+	free(v);
+	free(len);
+	return rc;
+}
+
+static void
+free_ids(struct str *ids, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		req_str_free(&ids[i]);
+	free(ids);
+}
+
+/* Collects pointers to the ids whose outcome is one of set, in order. */
+static size_t
+pick(struct str *ids, const char *outcome, size_t n, const char *set,
+    struct str **sel)
+{
+	size_t	 i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (strchr(set, outcome[i]) != NULL)
+			sel[k++] = &ids[i];
+	return k;
+}
+
+static enum app_err
+bulk_route(struct req *r, struct resp *w, struct db *db, int archive)
+{
+	struct str	 *ids = NULL, **sel = NULL;
+	char		 *outcome = NULL;
+	size_t		  n = 0, k, count;
+	enum app_err	  rc;
+	struct buf	 *b = &w->body;
+
+	if ((rc = h_ids(r, w, &ids, &n)) != APP_OK)
+		return rc;
+	if ((outcome = malloc(n + 1)) == NULL ||
+	    (sel = calloc(n + 1, sizeof(*sel))) == NULL) {
+		rc = APP_NOMEM;
+		goto out;
+	}
+	rc = bulk(db, archive ? DB_BULK_ARCHIVE : DB_BULK_DELETE, ids, n,
+	    outcome);
+	if (rc != APP_OK)
+		goto out;
+	count = pick(ids, outcome, n, archive ? "a" : "t", sel);
+	h_idlist(b, archive ? "{\"archived\":" : "{\"deleted\":", sel, count);
+	/* Ids never sent (they cannot be stored) stay 'm'. */
+	k = pick(ids, outcome, n, archive ? "m" : "fm", sel);
+	h_idlist(b, ",\"missing\":", sel, k);
+	buf_adds(b, ",\"count\":");
+	buf_addu(b, count);
+	if (archive && (k = pick(ids, outcome, n, "c", sel)) > 0)
+		h_idlist(b, ",\"conflicts\":", sel, k);
+	buf_addc(b, '}');
+out:
+	free(sel);
+	free(outcome);
+	free_ids(ids, n);
+	return rc;
+}
+
+enum app_err
+h_tasks_bulk_delete(struct req *r, struct resp *w, struct db *db,
+    const struct str *id)
+{
+	(void)id;
+	return bulk_route(r, w, db, 0);
+}
+
+enum app_err
+h_tasks_bulk_archive(struct req *r, struct resp *w, struct db *db,
+    const struct str *id)
+{
+	(void)id;
+	return bulk_route(r, w, db, 1);
+}
+
+/* DELETE /api/tasks/{id}: the bulk statement with one id. */
+enum app_err
+h_tasks_delete(struct req *r, struct resp *w, struct db *db,
+    const struct str *id)
+{
+	char		 outcome;
+	enum app_err	 rc;
+
+	(void)r;
+	if ((rc = bulk(db, DB_BULK_DELETE, (struct str *)id, 1, &outcome)) !=
+	    APP_OK)
+		return rc;
+	if (outcome != 't')
+		return not_found(w, "Task '", id);
+	buf_adds(&w->body, "{\"deleted\":");
+	jsonw_str(&w->body, id->p, id->len);
+	buf_addc(&w->body, '}');
+	return APP_OK;
+}
+
+/* POST /api/tasks/{id}/archive */
+enum app_err
+h_tasks_archive_one(struct req *r, struct resp *w, struct db *db,
+    const struct str *id)
+{
+	char		 outcome;
+	enum app_err	 rc;
+
+	(void)r;
+	if ((rc = bulk(db, DB_BULK_ARCHIVE, (struct str *)id, 1, &outcome)) !=
+	    APP_OK)
+		return rc;
+	if (outcome == 'c') {
+		resp_set_detail(w, "Task '", id, "' is already archived");
+		return APP_CONFLICT;
+	}
+	if (outcome != 'a')
+		return not_found(w, "Task '", id);
+	buf_adds(&w->body, "{\"archived\":");
+	jsonw_str(&w->body, id->p, id->len);
+	buf_addc(&w->body, '}');
+	return APP_OK;
+}
+
+/* The cutoff must stay within Python's datetime years 1..9999. */
+#define MIN_UNIX_S	(-62135596800LL)	/* 0001-01-01T00:00:00Z */
+#define MAX_UNIX_S	253402300799LL		/* 9999-12-31T23:59:59Z */
+
+static int
+cutoff_ok(int64_t hours)
+{
+	int64_t	 now = (int64_t)time(NULL), cut;
+
+	if (hours > 4000000000LL || hours < -4000000000LL)
+		return 0;
+	cut = now - hours * 3600;
+	return cut >= MIN_UNIX_S && cut <= MAX_UNIX_S;
+}
+
+/*
+ * POST /api/tasks/archive-expired?hours=72&terminal_only=true
+ */
+enum app_err
+h_tasks_archive_expired(struct req *r, struct resp *w, struct db *db,
+    const struct str *id)
+{
+	const struct str *hs = req_query(r, "hours");
+	const struct str *ts = req_query(r, "terminal_only");
+	int64_t		 hours = 72;
+	int		 term = 1, bad = 0, first;
+	char		 hbuf[24];
+	const char	*pv[2];
+	struct db_res	*res;
+	enum app_err	 rc;
+	size_t		 i, n, count = 0;
+	struct buf	*b = &w->body;
+	const char	*k, *v;
+	size_t		 kl, vl;
+	char		 kind;
+
+	(void)id;
+	if (hs != NULL && !req_parse_int(hs->p, hs->len, &hours)) {
+		jsonw_qerr_open(b);
+		jsonw_qerr(b, "int_parsing", "hours", "Input should be a valid "
+		    "integer, unable to parse string as an integer", hs);
+		bad = 1;
+	} else if (hs != NULL && !cutoff_ok(hours)) {
+		jsonw_qerr_open(b);
+		jsonw_qerr(b, "value_error", "hours", "Value error, hours "
+		    "puts the cutoff outside the representable date range", hs);
+		bad = 1;
+	}
+	if (ts != NULL && !req_parse_bool(ts->p, ts->len, &term)) {
+		if (!bad)
+			jsonw_qerr_open(b);
+		jsonw_qerr(b, "bool_parsing", "terminal_only", "Input should "
+		    "be a valid boolean, unable to interpret input", ts);
+		bad = 1;
+	}
+	if (bad) {
+		jsonw_qerr_close(b);
+		return APP_INVALID;
+	}
+	snprintf(hbuf, sizeof(hbuf), "%lld", (long long)hours);
+	pv[0] = hbuf;
+	pv[1] = term ? "true" : "false";
+	if ((rc = db_exec(db, DB_EXPIRE, pv, &res)) != APP_OK)
+		return rc;
+	n = db_nrows(res);
+	for (i = 0; i < n; i++) {
+		k = db_text(res, i, 0, &kl);
+		if (k != NULL && kl == 1 && k[0] == 'a')
+			count++;
+	}
+	/* Rows come grouped by kind: 'a', then 'c', then 's'. */
+	buf_adds(b, "{\"archived\":[");
+	for (kind = 'a'; ; ) {
+		first = 1;
+		for (i = 0; i < n; i++) {
+			k = db_text(res, i, 0, &kl);
+			if (k == NULL || kl != 1 || k[0] != kind)
+				continue;
+			v = db_text(res, i, 1, &vl);
+			if (!first)
+				buf_addc(b, ',');
+			first = 0;
+			jsonw_str(b, v ? v : "", vl);
+		}
+		if (kind == 'a') {
+			buf_adds(b, "],\"count\":");
+			buf_addu(b, count);
+			buf_adds(b, ",\"hours\":");
+			buf_addi(b, (long long)hours);
+			buf_adds(b, term ? ",\"terminal_only\":true" :
+			    ",\"terminal_only\":false");
+			buf_adds(b, ",\"skipped_running\":[");
+			kind = 's';
+		} else if (kind == 's') {
+			buf_addc(b, ']');
+			/* "conflicts" only when there are some. */
+			for (i = 0; i < n; i++) {
+				k = db_text(res, i, 0, &kl);
+				if (k != NULL && kl == 1 && k[0] == 'c')
+					break;
+			}
+			if (i == n)
+				break;
+			buf_adds(b, ",\"conflicts\":[");
+			kind = 'c';
+		} else {
+			buf_addc(b, ']');
+			break;
+		}
+	}
+	buf_addc(b, '}');
+	db_res_free(res);
+	return APP_OK;
+}

@@ -1,0 +1,964 @@
+/*
+ * jsonw.c: JSON writing (Python-compatible escaping, ISO times, stored
+ * JSON passed through minified) and bulk-body parsing.  The only file
+ * that includes json-c.
+ *
+ * Why a parser of our own in front of json-c: FastAPI reports invalid
+ * JSON with Python's message and character offset ("Expecting ','
+ * delimiter" at 17), and echoes bad values in the "input" of a 422
+ * with their text (a 30-digit integer stays 30 digits).  json_tokener
+ * reports neither the same way and clamps big integers, so this file
+ * scans with Python's rules and builds the json-c tree itself; json-c
+ * keeps the tree (ordered objects, last duplicate key wins in place,
+ * like a Python dict) and the original text of every number.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "req.h"
+#include "jsonw.h"
+
+#define MAX_DEPTH 512
+
+/* ---------------------------------------------------------------- output */
+
+static const char hexd[] = "0123456789abcdef";
+
+/*
+ * Appends s[0..n) as a JSON string the way Python's encoder does with
+ * ensure_ascii=False: '"', '\\' and control characters are escaped,
+ * everything else (valid UTF-8 assumed) is copied.
+ */
+void
+jsonw_str(struct buf *b, const char *s, size_t n)
+{
+	size_t		 i, run = 0;
+	unsigned char	 c;
+	char		 esc[6];
+
+	buf_addc(b, '"');
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		buf_add(b, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"':  buf_add(b, "\\\"", 2); break;
+		case '\\': buf_add(b, "\\\\", 2); break;
+		case '\n': buf_add(b, "\\n", 2); break;
+		case '\r': buf_add(b, "\\r", 2); break;
+		case '\t': buf_add(b, "\\t", 2); break;
+		case '\b': buf_add(b, "\\b", 2); break;
+		case '\f': buf_add(b, "\\f", 2); break;
+		default:
+			esc[0] = '\\'; esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+			esc[4] = hexd[c >> 4];
+			esc[5] = hexd[c & 15];
+			buf_add(b, esc, 6);
+		}
+	}
+	buf_add(b, s + run, n - run);
+	buf_addc(b, '"');
+}
+
+void
+jsonw_strz(struct buf *b, const char *s)
+{
+	jsonw_str(b, s, strlen(s));
+}
+
+/* Days since 1970-01-01 -> civil date (proleptic Gregorian). */
+static void
+civil(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	int64_t		 era, yy;
+	unsigned	 doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	yy = (int64_t)yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = yy + (*m <= 2);
+}
+
+/*
+ * Appends a quoted time as Python's datetime.isoformat() of the UTC
+ * instant: 2026-11-28T16:44:43.120500+00:00, without the fraction when
+ * the microseconds are 0.  PostgreSQL's infinities come out as
+ * "infinity" and "-infinity" (Python has no such datetime).
+ */
+void
+jsonw_time(struct buf *b, int64_t us)
+{
+	int64_t		 days, secs, y;
+	unsigned	 m, d;
+	long		 frac;
+
+	if (us == INT64_MAX) {
+		buf_adds(b, "\"infinity\"");
+		return;
+	}
+	if (us == INT64_MIN) {
+		buf_adds(b, "\"-infinity\"");
+		return;
+	}
+	frac = (long)(us % 1000000);
+	secs = us / 1000000;
+	if (frac < 0) {
+		frac += 1000000;
+		secs--;
+	}
+	days = secs / 86400;
+	secs %= 86400;
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	civil(days, &y, &m, &d);
+	buf_printf(b, "\"%04lld-%02u-%02uT%02lld:%02lld:%02lld", (long long)y,
+	    m, d, (long long)(secs / 3600), (long long)(secs / 60 % 60),
+	    (long long)(secs % 60));
+	if (frac != 0)
+		buf_printf(b, ".%06ld", frac);
+	buf_adds(b, "+00:00\"");
+}
+
+static int
+hexv(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static long
+hex4(const char *s)
+{
+	long	 v = 0;
+	int	 i, h;
+
+	for (i = 0; i < 4; i++) {
+		if ((h = hexv((unsigned char)s[i])) < 0)
+			return -1;
+		v = v * 16 + h;
+	}
+	return v;
+}
+
+static void
+put_utf8(struct buf *b, unsigned long cp)
+{
+	char	 o[4];
+
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		buf_add(b, o, 1);
+	} else if (cp < 0x800) {
+		o[0] = (char)(0xC0 | (cp >> 6));
+		o[1] = (char)(0x80 | (cp & 0x3F));
+		buf_add(b, o, 2);
+	} else if (cp < 0x10000) {
+		o[0] = (char)(0xE0 | (cp >> 12));
+		o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		o[2] = (char)(0x80 | (cp & 0x3F));
+		buf_add(b, o, 3);
+	} else {
+		o[0] = (char)(0xF0 | (cp >> 18));
+		o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+		o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		o[3] = (char)(0x80 | (cp & 0x3F));
+		buf_add(b, o, 4);
+	}
+}
+
+/*
+ * Decodes the body of a JSON string (between the quotes, escapes
+ * checked beforehand) into UTF-8.  A lone surrogate becomes U+FFFD and
+ * sets *lone.
+ */
+static void
+unescape(struct buf *b, const char *s, size_t n, int *lone)
+{
+	size_t		 i = 0, run = 0;
+	long		 cp, lo;
+
+	while (i < n) {
+		if (s[i] != '\\') {
+			i++;
+			continue;
+		}
+		buf_add(b, s + run, i - run);
+		switch (s[i + 1]) {
+		case 'b': buf_addc(b, '\b'); i += 2; break;
+		case 'f': buf_addc(b, '\f'); i += 2; break;
+		case 'n': buf_addc(b, '\n'); i += 2; break;
+		case 'r': buf_addc(b, '\r'); i += 2; break;
+		case 't': buf_addc(b, '\t'); i += 2; break;
+		case 'u':
+			cp = hex4(s + i + 2);
+			i += 6;
+			if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= n &&
+			    s[i] == '\\' && s[i + 1] == 'u' &&
+			    (lo = hex4(s + i + 2)) >= 0xDC00 && lo <= 0xDFFF) {
+				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+				i += 6;
+			} else if (cp >= 0xD800 && cp <= 0xDFFF) {
+				cp = 0xFFFD;
+				*lone = 1;
+			}
+			put_utf8(b, (unsigned long)cp);
+			break;
+		default:	/* '"', '\\', '/' */
+			buf_addc(b, s[i + 1]);
+			i += 2;
+		}
+		run = i;
+	}
+	buf_add(b, s + run, n - run);
+}
+
+/*
+ * Appends stored JSON text (PostgreSQL json or jsonb output, so valid)
+ * as compact JSON: whitespace between tokens goes, strings are
+ * re-escaped as Python would, numbers and key order stay as written.
+ * Returns 0 (and writes nothing usable) only if the text is not JSON.
+ */
+int
+jsonw_stored(struct buf *b, const char *s, size_t n)
+{
+	size_t	 i = 0, j, start;
+	int	 esc, lone;
+	struct buf tmp;
+
+	while (i < n) {
+		switch (s[i]) {
+		case ' ': case '\t': case '\n': case '\r':
+			i++;
+			break;
+		case '"':
+			start = ++i;
+			esc = 0;
+			for (j = i; j < n && s[j] != '"'; j++) {
+				if (s[j] == '\\') {
+					esc = 1;
+					j++;
+				} else if ((unsigned char)s[j] < 0x20)
+					esc = 1;
+			}
+			if (j >= n)
+				return 0;
+			if (!esc) {
+				buf_addc(b, '"');
+				buf_add(b, s + start, j - start);
+				buf_addc(b, '"');
+			} else {
+				buf_init(&tmp);
+				lone = 0;
+				unescape(&tmp, s + start, j - start, &lone);
+				if (tmp.oom) {
+					b->oom = 1;
+					buf_free(&tmp);
+					return 0;
+				}
+				jsonw_str(b, tmp.p ? tmp.p : "", tmp.len);
+				buf_free(&tmp);
+			}
+			i = j + 1;
+			break;
+		default:
+			start = i;
+			while (i < n && s[i] != '"' && s[i] != ' ' &&
+			    s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+				i++;
+			buf_add(b, s + start, i - start);
+		}
+	}
+	return 1;
+}
+
+/* {"detail":"<pre><id><post>"} */
+void
+jsonw_detail(struct buf *b, const char *pre, const struct str *id,
+    const char *post)
+{
+	struct buf	 t;
+
+	buf_init(&t);
+	buf_adds(&t, pre);
+	if (id != NULL)
+		buf_add(&t, id->p, id->len);
+	buf_adds(&t, post);
+	if (t.oom)
+		b->oom = 1;
+	buf_adds(b, "{\"detail\":");
+	jsonw_str(b, t.p ? t.p : "", t.len);
+	buf_addc(b, '}');
+	buf_free(&t);
+}
+
+void
+jsonw_qerr_open(struct buf *b)
+{
+	buf_reset(b);
+	buf_adds(b, "{\"detail\":[");
+}
+
+/* One {"type","loc":["query",param],"msg","input"} item. */
+void
+jsonw_qerr(struct buf *b, const char *type, const char *param,
+    const char *msg, const struct str *input)
+{
+	if (b->len > 0 && b->p[b->len - 1] == '}')
+		buf_addc(b, ',');
+	buf_adds(b, "{\"type\":");
+	jsonw_strz(b, type);
+	buf_adds(b, ",\"loc\":[\"query\",");
+	jsonw_strz(b, param);
+	buf_adds(b, "],\"msg\":");
+	jsonw_strz(b, msg);
+	buf_adds(b, ",\"input\":");
+	jsonw_str(b, input->p, input->len);
+	buf_addc(b, '}');
+}
+
+void
+jsonw_qerr_close(struct buf *b)
+{
+	buf_adds(b, "]}");
+}
+
+/* ------------------------------------------------- Python-style parsing */
+
+struct pj {
+	const char	*s;
+	size_t		 n;
+	size_t		 errpos;	/* byte offset */
+	const char	*errmsg;
+	int		 depth;
+	int		 build;		/* build json-c objects */
+};
+
+static json_object *pj_value(struct pj *, size_t *, int *);
+
+static size_t
+pj_ws(const struct pj *p, size_t i)
+{
+	while (i < p->n && (p->s[i] == ' ' || p->s[i] == '\t' ||
+	    p->s[i] == '\n' || p->s[i] == '\r'))
+		i++;
+	return i;
+}
+
+static int
+pj_fail(struct pj *p, const char *msg, size_t pos)
+{
+	p->errmsg = msg;
+	p->errpos = pos;
+	return 0;
+}
+
+/*
+ * Checks the string whose opening quote is at s[q]; sets *end past the
+ * closing quote.  Mirrors CPython's scanstring_unicode (strict).
+ */
+static int
+pj_string_check(struct pj *p, size_t q, size_t *end)
+{
+	size_t		 i = q + 1, e;
+	unsigned char	 c;
+
+	for (;;) {
+		while (i < p->n) {
+			c = (unsigned char)p->s[i];
+			if (c == '"' || c == '\\')
+				break;
+			if (c <= 0x1f)
+				return pj_fail(p, "Invalid control character at", i);
+			i++;
+		}
+		if (i >= p->n)
+			return pj_fail(p, "Unterminated string starting at", q);
+		if (p->s[i] == '"') {
+			*end = i + 1;
+			return 1;
+		}
+		i++;			/* past the backslash */
+		if (i == p->n)
+			return pj_fail(p, "Unterminated string starting at", q);
+		c = (unsigned char)p->s[i];
+		if (c != 'u') {
+			if (strchr("\"\\/bfnrt", c) == NULL || c == '\0')
+				return pj_fail(p, "Invalid \\escape", i - 1);
+			i++;
+			continue;
+		}
+		i++;
+		e = i + 4;
+		if (e >= p->n)
+			return pj_fail(p, "Invalid \\uXXXX escape", i - 1);
+		if (hex4(p->s + i) < 0)
+			return pj_fail(p, "Invalid \\uXXXX escape", i - 1);
+		i = e;
+	}
+}
+
+static json_object *
+pj_string(struct pj *p, size_t *idx, int *err)
+{
+	size_t		 end;
+	struct buf	 b;
+	json_object	*o;
+	int		 lone = 0;
+
+	if (!pj_string_check(p, *idx, &end)) {
+		*err = 1;
+		return NULL;
+	}
+	o = NULL;
+	if (p->build) {
+		buf_init(&b);
+		buf_add(&b, "", 0);
+		unescape(&b, p->s + *idx + 1, end - *idx - 2, &lone);
+		if (b.oom || (o = json_object_new_string_len(b.p, (int)b.len)) == NULL) {
+			buf_free(&b);
+			*err = 2;
+			return NULL;
+		}
+		/* Lone surrogates cannot be stored: mark the string. */
+		if (lone)
+			json_object_set_userdata(o, (void *)1, NULL);
+		buf_free(&b);
+	}
+	*idx = end;
+	return o;
+}
+
+/* Match Python's NUMBER_RE; returns the end or 0 for no match. */
+static size_t
+pj_number(const struct pj *p, size_t i, int *isint)
+{
+	size_t	 j;
+
+	*isint = 1;
+	if (i < p->n && p->s[i] == '-')
+		i++;
+	if (i >= p->n)
+		return 0;
+	if (p->s[i] >= '1' && p->s[i] <= '9')
+		while (i < p->n && isdigit((unsigned char)p->s[i]))
+			i++;
+	else if (p->s[i] == '0')
+		i++;
+	else
+		return 0;
+	if (i + 1 < p->n && p->s[i] == '.' && isdigit((unsigned char)p->s[i + 1])) {
+		*isint = 0;
+		for (i += 2; i < p->n && isdigit((unsigned char)p->s[i]); i++)
+			continue;
+	}
+	if (i < p->n && (p->s[i] == 'e' || p->s[i] == 'E')) {
+		j = i + 1;
+		if (j < p->n && (p->s[j] == '+' || p->s[j] == '-'))
+			j++;
+		if (j < p->n && isdigit((unsigned char)p->s[j])) {
+			*isint = 0;
+			while (j < p->n && isdigit((unsigned char)p->s[j]))
+				j++;
+			i = j;
+		}
+	}
+	return i;
+}
+
+static int
+lit(const struct pj *p, size_t i, const char *w)
+{
+	size_t	 l = strlen(w);
+
+	return p->n - i >= l && memcmp(p->s + i, w, l) == 0;
+}
+
+/*
+ * A number or literal from its text; json-c serializes the text given,
+ * so echoes keep it.  NaN and Infinity (which Python accepts) echo as
+ * null, since JSON has no spelling for them.
+ */
+static json_object *
+pj_number_obj(const char *s, size_t n, int isint)
+{
+	char		*t;
+	json_object	*o;
+	char		*ep;
+	long long	 v;
+
+	if ((t = strndup(s, n)) == NULL)
+		return NULL;
+	if (isint) {
+		errno = 0;
+		v = strtoll(t, &ep, 10);
+		if (errno == 0 && *ep == '\0') {
+			free(t);
+			return json_object_new_int64(v);
+		}
+	}
+	o = json_object_new_double_s(strtod(t, NULL), t);
+	free(t);
+	return o;
+}
+
+static json_object *
+pj_container(struct pj *p, size_t *idx, int *err, int obj)
+{
+	size_t		 i = *idx + 1;
+	json_object	*o = NULL, *v, *k;
+	int		 e2;
+	char		 close = obj ? '}' : ']';
+
+	if (++p->depth > MAX_DEPTH) {
+		pj_fail(p, "Maximum nesting depth exceeded", *idx);
+		*err = 1;
+		return NULL;
+	}
+	if (p->build && (o = obj ? json_object_new_object() :
+	    json_object_new_array()) == NULL) {
+		*err = 2;
+		return NULL;
+	}
+	i = pj_ws(p, i);
+	if (i < p->n && p->s[i] == close) {
+		i++;
+		goto done;
+	}
+	for (;;) {
+		k = NULL;
+		if (obj) {
+			if (i >= p->n || p->s[i] != '"') {
+				pj_fail(p, "Expecting property name enclosed "
+				    "in double quotes", i);
+				goto fail1;
+			}
+			e2 = 0;
+			k = pj_string(p, &i, &e2);
+			if (e2) {
+				*err = e2;
+				goto fail;
+			}
+			i = pj_ws(p, i);
+			if (i >= p->n || p->s[i] != ':') {
+				json_object_put(k);
+				pj_fail(p, "Expecting ':' delimiter", i);
+				goto fail1;
+			}
+			i = pj_ws(p, i + 1);
+		}
+		e2 = 0;
+		v = pj_value(p, &i, &e2);
+		if (e2) {
+			json_object_put(k);
+			*err = e2;
+			goto fail;
+		}
+		if (p->build) {
+			int	 rc;
+
+			if (obj)
+				rc = json_object_object_add(o,
+				    json_object_get_string(k), v);
+			else
+				rc = json_object_array_add(o, v);
+			json_object_put(k);
+			if (rc != 0) {
+				json_object_put(v);
+				*err = 2;
+				goto fail;
+			}
+		}
+		i = pj_ws(p, i);
+		if (i < p->n && p->s[i] == close) {
+			i++;
+			break;
+		}
+		if (i >= p->n || p->s[i] != ',') {
+			pj_fail(p, "Expecting ',' delimiter", i);
+			goto fail1;
+		}
+		i = pj_ws(p, i + 1);
+	}
+done:
+	p->depth--;
+	*idx = i;
+	return o;
+fail1:
+	*err = 1;
+fail:
+	json_object_put(o);
+	return NULL;
+}
+
+/*
+ * One JSON value at s[*idx]; *err is 1 for a JSON error (p->errmsg set),
+ * 2 for allocation failure.  Python's StopIteration is "Expecting value".
+ */
+static json_object *
+pj_value(struct pj *p, size_t *idx, int *err)
+{
+	size_t		 i = *idx, e;
+	int		 isint;
+	json_object	*o = NULL;
+
+	if (i >= p->n) {
+		pj_fail(p, "Expecting value", i);
+		*err = 1;
+		return NULL;
+	}
+	switch (p->s[i]) {
+	case '"':
+		return pj_string(p, idx, err);
+	case '{':
+		return pj_container(p, idx, err, 1);
+	case '[':
+		return pj_container(p, idx, err, 0);
+	}
+	if (lit(p, i, "null")) {
+		*idx = i + 4;
+		return NULL;
+	}
+	if (lit(p, i, "true") || lit(p, i, "false")) {
+		e = p->s[i] == 't' ? 4 : 5;
+		if (p->build && (o = json_object_new_boolean(e == 4)) == NULL)
+			*err = 2;
+		*idx = i + e;
+		return o;
+	}
+	if (lit(p, i, "NaN") || lit(p, i, "Infinity") || lit(p, i, "-Infinity")) {
+		e = p->s[i] == 'N' ? 3 : p->s[i] == 'I' ? 8 : 9;
+		if (p->build && (o = json_object_new_double_s(NAN, "null")) == NULL)
+			*err = 2;
+		*idx = i + e;
+		return o;
+	}
+	if ((e = pj_number(p, i, &isint)) == 0) {
+		pj_fail(p, "Expecting value", i);
+		*err = 1;
+		return NULL;
+	}
+	if (p->build && (o = pj_number_obj(p->s + i, e - i, isint)) == NULL)
+		*err = 2;
+	*idx = e;
+	return o;
+}
+
+/* Character (code point) offset of byte offset pos in valid UTF-8. */
+static size_t
+char_offset(const char *s, size_t pos)
+{
+	size_t	 i, c = 0;
+
+	for (i = 0; i < pos; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			c++;
+	return c;
+}
+
+static json_object *
+pj_parse(struct pj *p, int *err)
+{
+	size_t		 i;
+	json_object	*o;
+
+	i = pj_ws(p, 0);
+	o = pj_value(p, &i, err);
+	if (*err)
+		return NULL;
+	i = pj_ws(p, i);
+	if (i != p->n) {
+		json_object_put(o);
+		pj_fail(p, "Extra data", i);
+		*err = 1;
+		return NULL;
+	}
+	return o;
+}
+
+/*
+ * Checks s[0..n) (valid UTF-8) with Python's json grammar.  Returns 1
+ * when it is JSON; else 0 with *pos (a character offset) and *msg.
+ */
+int
+jsonw_py_check(const char *s, size_t n, size_t *pos, const char **msg)
+{
+	struct pj	 p;
+	int		 err = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.s = s;
+	p.n = n;
+	pj_parse(&p, &err);
+	if (err == 0)
+		return 1;
+	*pos = char_offset(s, p.errpos);
+	*msg = p.errmsg;
+	return 0;
+}
+
+/*
+ * Python's email.message content type test that FastAPI applies:
+ * maintype "application" and subtype "json" or "*+json", case-blind,
+ * parameters ignored.
+ */
+int
+jsonw_is_json_type(const char *ct)
+{
+	const char	*slash, *end, *sub;
+	size_t		 sl;
+
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	if ((slash = strchr(ct, '/')) == NULL)
+		return 0;
+	if ((size_t)(slash - ct) != 11 || strncasecmp(ct, "application", 11) != 0)
+		return 0;
+	sub = slash + 1;
+	end = sub + strcspn(sub, ";");
+	while (end > sub && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	sl = (size_t)(end - sub);
+	if (sl == 4 && strncasecmp(sub, "json", 4) == 0)
+		return 1;
+	return sl > 5 && strncasecmp(end - 5, "+json", 5) == 0;
+}
+
+/* Writes a json-c value (NULL is null) compactly, Python-style. */
+static void
+put_value(struct buf *b, json_object *o)
+{
+	size_t	 i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_null:
+		buf_adds(b, "null");
+		break;
+	case json_type_boolean:
+		buf_adds(b, json_object_get_boolean(o) ? "true" : "false");
+		break;
+	case json_type_int:
+		buf_addi(b, (long long)json_object_get_int64(o));
+		break;
+	case json_type_double:
+		buf_adds(b, json_object_to_json_string(o));
+		break;
+	case json_type_string:
+		jsonw_str(b, json_object_get_string(o),
+		    (size_t)json_object_get_string_len(o));
+		break;
+	case json_type_array:
+		buf_addc(b, '[');
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				buf_addc(b, ',');
+			put_value(b, json_object_array_get_idx(o, i));
+		}
+		buf_addc(b, ']');
+		break;
+	case json_type_object: {
+		int	 first = 1;
+
+		buf_addc(b, '{');
+		json_object_object_foreach(o, key, val) {
+			if (!first)
+				buf_addc(b, ',');
+			first = 0;
+			jsonw_strz(b, key);
+			buf_addc(b, ':');
+			put_value(b, val);
+		}
+		buf_addc(b, '}');
+		break;
+	}
+	}
+}
+
+static void
+berr_open(struct buf *b, const char *type)
+{
+	if (b->len == 0)
+		buf_adds(b, "{\"detail\":[");
+	else
+		buf_addc(b, ',');
+	buf_adds(b, "{\"type\":\"");
+	buf_adds(b, type);
+	buf_adds(b, "\",\"loc\":[\"body\"");
+}
+
+static void
+berr_close(struct buf *b, const char *msg)
+{
+	buf_adds(b, "],\"msg\":");
+	jsonw_strz(b, msg);
+	buf_adds(b, ",\"input\":");
+}
+
+void
+jsonw_ids_free(struct jsonw_ids *ids)
+{
+	size_t	 i;
+
+	if (ids == NULL)
+		return;
+	for (i = 0; i < ids->n; i++)
+		req_str_free(&ids->ids[i]);
+	free(ids->ids);
+	ids->ids = NULL;
+	ids->n = 0;
+}
+
+/*
+ * Validates a bulk body as FastAPI + pydantic do for a model with
+ * task_ids: list[str] = [].  Returns APP_OK with the ids (caller frees
+ * with jsonw_ids_free), APP_INVALID with the 422 body in err, APP_BADREQ
+ * for a body that is not UTF-8, APP_TOOBIG for more than max_ids ids,
+ * or APP_NOMEM.
+ */
+enum app_err
+jsonw_parse_ids(const char *body, size_t len, int have_body,
+    const char *ctype, size_t max_ids, struct jsonw_ids *out, struct buf *err)
+{
+	struct pj	 p;
+	json_object	*root = NULL, *arr, *it;
+	size_t		 i, n, nbad = 0;
+	int		 perr = 0;
+	enum app_err	 rc = APP_OK;
+
+	out->ids = NULL;
+	out->n = 0;
+	buf_reset(err);
+	if (!have_body || len == 0) {
+		berr_open(err, "missing");
+		berr_close(err, "Field required");
+		buf_adds(err, "null}]}");
+		return err->oom ? APP_NOMEM : APP_INVALID;
+	}
+	if (!req_utf8_valid(body, len))
+		return APP_BADREQ;
+	if (ctype != NULL && !jsonw_is_json_type(ctype)) {
+		/* Not JSON: pydantic sees the raw text. */
+		berr_open(err, "model_attributes_type");
+		berr_close(err, "Input should be a valid dictionary or "
+		    "object to extract fields from");
+		jsonw_str(err, body, len);
+		buf_adds(err, "}]}");
+		return err->oom ? APP_NOMEM : APP_INVALID;
+	}
+	/* Python's json.loads(bytes) drops a UTF-8 byte order mark. */
+	if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) {
+		body += 3;
+		len -= 3;
+	}
+	memset(&p, 0, sizeof(p));
+	p.s = body;
+	p.n = len;
+	p.build = 1;
+	root = pj_parse(&p, &perr);
+	if (perr == 2)
+		return APP_NOMEM;
+	if (perr == 1) {
+		berr_open(err, "json_invalid");
+		buf_addc(err, ',');
+		buf_addu(err, char_offset(body, p.errpos));
+		berr_close(err, "JSON decode error");
+		buf_adds(err, "{},\"ctx\":{\"error\":");
+		jsonw_strz(err, p.errmsg);
+		buf_adds(err, "}}]}");
+		return err->oom ? APP_NOMEM : APP_INVALID;
+	}
+	if (root == NULL) {
+		berr_open(err, "missing");
+		berr_close(err, "Field required");
+		buf_adds(err, "null}]}");
+		rc = APP_INVALID;
+		goto out;
+	}
+	if (!json_object_is_type(root, json_type_object)) {
+		berr_open(err, "model_attributes_type");
+		berr_close(err, "Input should be a valid dictionary or "
+		    "object to extract fields from");
+		put_value(err, root);
+		buf_adds(err, "}]}");
+		rc = APP_INVALID;
+		goto out;
+	}
+	if (!json_object_object_get_ex(root, "task_ids", &arr))
+		goto out;		/* defaults to [] */
+	if (!json_object_is_type(arr, json_type_array)) {
+		berr_open(err, "list_type");
+		buf_adds(err, ",\"task_ids\"");
+		berr_close(err, "Input should be a valid list");
+		put_value(err, arr);
+		buf_adds(err, "}]}");
+		rc = APP_INVALID;
+		goto out;
+	}
+	n = json_object_array_length(arr);
+	for (i = 0; i < n; i++) {
+		it = json_object_array_get_idx(arr, i);
+		if (json_object_is_type(it, json_type_string))
+			continue;
+		berr_open(err, "string_type");
+		buf_adds(err, ",\"task_ids\",");
+		buf_addu(err, i);
+		berr_close(err, "Input should be a valid string");
+		put_value(err, it);
+		buf_addc(err, '}');
+		nbad++;
+	}
+	if (nbad > 0) {
+		buf_adds(err, "]}");
+		rc = APP_INVALID;
+		goto out;
+	}
+	if (n > max_ids) {
+		rc = APP_TOOBIG;
+		goto out;
+	}
+	if (n > 0 && (out->ids = calloc(n, sizeof(*out->ids))) == NULL) {
+		rc = APP_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		it = json_object_array_get_idx(arr, i);
+		if (!req_str_set(&out->ids[out->n], json_object_get_string(it),
+		    (size_t)json_object_get_string_len(it))) {
+			rc = APP_NOMEM;
+			goto out;
+		}
+		if (json_object_get_userdata(it) != NULL)
+			out->ids[out->n].bad = 1;
+		out->n++;
+	}
+out:
+	json_object_put(root);
+	if (rc != APP_OK)
+		jsonw_ids_free(out);
+	if (err->oom)
+		rc = APP_NOMEM;
+	return rc;
+}

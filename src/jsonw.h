@@ -1,0 +1,54 @@
+/*
+ * jsonw.h: JSON in and out.  The only module that includes json-c.
+ *
+ * Output is compact and escaped exactly as Python's
+ * json.dumps(ensure_ascii=False, separators=(",", ":")) does, because
+ * that is what FastAPI sent to the existing uniqc clients.  Input (the
+ * bulk request bodies) is parsed with the grammar, positions and error
+ * messages of Python's json module, into a json-c tree.
+ */
+#ifndef JSONW_H
+#define JSONW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app.h"
+
+struct buf;
+struct str;
+
+/* Output. */
+void	jsonw_str(struct buf *, const char *, size_t);
+void	jsonw_strz(struct buf *, const char *);
+void	jsonw_time(struct buf *, int64_t unix_usec);
+int	jsonw_stored(struct buf *, const char *, size_t);
+void	jsonw_detail(struct buf *, const char *pre, const struct str *,
+	    const char *post);
+
+/* 422 bodies for query parameters, in FastAPI's shape. */
+void	jsonw_qerr_open(struct buf *);
+void	jsonw_qerr(struct buf *, const char *type, const char *param,
+	    const char *msg, const struct str *input);
+void	jsonw_qerr_close(struct buf *);
+
+/*
+ * The ids of a bulk body {"task_ids":[...]}.  Each id is a struct str;
+ * an id holding NUL or a lone surrogate is marked bad.
+ */
+struct jsonw_ids {
+	struct str	*ids;
+	size_t		 n;
+};
+
+enum app_err	 jsonw_parse_ids(const char *body, size_t len, int have_body,
+		    const char *content_type, size_t max_ids,
+		    struct jsonw_ids *, struct buf *err) WUR;
+void		 jsonw_ids_free(struct jsonw_ids *);
+
+/* Exposed for unit tests and fuzzing: the Python-compatible checker. */
+int		 jsonw_py_check(const char *, size_t, size_t *pos,
+		    const char **msg);
+int		 jsonw_is_json_type(const char *content_type);
+
+#endif

@@ -1,0 +1,292 @@
+/*
+ * main.c: start-up (options, configuration), FastCGI-or-CGI detection,
+ * the request loop, signals and the request log.
+ *
+ * A configuration error is fatal only for the command line (-t, or a
+ * terminal); under a web server the process stays up and answers every
+ * request with a JSON 500 naming the problem, instead of crash-looping
+ * the server's process manager.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "db.h"
+#include "gw.h"
+#include "jsonw.h"
+#include "req.h"
+#include "resp.h"
+#include "route.h"
+
+static volatile sig_atomic_t	 stopping;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	gw_shutdown();
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: taskgate [-tV] [-c file]\n");
+	exit(2);
+}
+
+static double
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Appends s with every byte outside printable ASCII as \xHH. */
+static void
+log_escape(struct buf *b, const char *s, size_t max)
+{
+	size_t	 i;
+
+	for (i = 0; s[i] != '\0' && i < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c >= 0x7f || c == '\\' || c == '"')
+			buf_printf(b, "\\x%02x", c);
+		else
+			buf_addc(b, (char)c);
+	}
+	if (s[i] != '\0')
+		buf_adds(b, "...");
+}
+
+/* One line per request on stderr: the web server's error log. */
+static void
+log_request(const struct req *r, int status, double ms, const char *note)
+{
+	struct buf	 b;
+
+	buf_init(&b);
+	buf_printf(&b, "taskgate[%ld]: %s req=%lu \"", (long)getpid(),
+	    status >= 500 ? "error" : "info", r->id);
+	log_escape(&b, r->method ? r->method : "-", 16);
+	buf_addc(&b, ' ');
+	log_escape(&b, r->uri_path ? r->uri_path : "-", 512);
+	buf_printf(&b, "\" %d %.1fms", status, ms);
+	if (note != NULL && *note != '\0') {
+		buf_adds(&b, " (");
+		log_escape(&b, note, 300);
+		buf_addc(&b, ')');
+	}
+	buf_addc(&b, '\n');
+	if (!b.oom)
+		fwrite(b.p, 1, b.len, stderr);
+	buf_free(&b);
+}
+
+/* Builds the absolute Location of a 307: same URL without the slash. */
+static void
+redirect(struct req *r, struct resp *w)
+{
+	struct buf	 loc;
+	size_t		 n, i;
+	const char	*q = r->query;
+
+	n = route_strip_slashes(r->rawpath, strlen(r->rawpath));
+	buf_init(&loc);
+	buf_adds(&loc, r->scheme);
+	buf_adds(&loc, "://");
+	buf_adds(&loc, r->host);
+	buf_adds(&loc, r->prefix);
+	buf_add(&loc, r->rawpath, n);
+	if (*q != '\0') {
+		buf_addc(&loc, '?');
+		/* Header safety: nothing outside printable ASCII. */
+		for (i = 0; q[i] != '\0'; i++) {
+			unsigned char c = (unsigned char)q[i];
+
+			if (c <= 0x20 || c >= 0x7f)
+				buf_printf(&loc, "%%%02X", c);
+			else
+				buf_addc(&loc, (char)c);
+		}
+	}
+	w->status = 307;
+	if (!loc.oom)
+		resp_header(w, "Location", loc.p);
+	buf_free(&loc);
+}
+
+struct app {
+	struct cfg	 cfg;
+	struct db	*db;
+	char		 cfgerr[512];
+	int		 cfgbad;
+};
+
+static void
+serve(struct app *a, struct gw *g, struct req *r)
+{
+	struct resp		 w;
+	struct route_result	 rr;
+	struct str		 param;
+	enum app_err		 rc = APP_OK;
+	double			 t0 = now_ms();
+	char			 ra[16];
+	const char		*note = NULL;
+
+	resp_init(&w, gw_write, g, (size_t)a->cfg.stream_threshold);
+	memset(&param, 0, sizeof(param));
+	if (a->cfgbad) {
+		resp_set_detail(&w, "Server misconfigured: ", NULL, a->cfgerr);
+		rc = APP_SYSTEM;
+		note = a->cfgerr;
+		goto done;
+	}
+	route_match(r->method, r->dpath, r->dpathlen, &rr);
+	switch (rr.kind) {
+	case ROUTE_FOUND:
+		break;
+	case ROUTE_METHOD:
+		resp_header(&w, "Allow", rr.route->method);
+		rc = APP_METHOD;
+		goto done;
+	case ROUTE_REDIRECT:
+		redirect(r, &w);
+		goto done;
+	default:
+		rc = APP_NOTFOUND;
+		goto done;
+	}
+	if (rr.param != NULL && !req_str_set(&param, rr.param, rr.paramlen)) {
+		rc = APP_NOMEM;
+		goto done;
+	}
+	rc = rr.route->handler(r, &w, a->db, rr.param ? &param : NULL);
+	if (rc == APP_DBDOWN || rc == APP_SYSTEM || rc == APP_CONFLICT)
+		note = db_last_error(a->db);
+done:
+	if (rc != APP_OK) {
+		if (w.streaming)
+			note = "failed after streaming began: output truncated";
+		resp_error(&w, rc);
+		if (rc == APP_DBDOWN) {
+			snprintf(ra, sizeof(ra), "%ld", a->cfg.retry_after);
+			resp_header(&w, "Retry-After", ra);
+		}
+	}
+	resp_finish(&w);
+	if (a->cfg.log_requests || w.status >= 500)
+		log_request(r, w.status, now_ms() - t0,
+		    w.status >= 500 ? note : NULL);
+	req_str_free(&param);
+	resp_free(&w);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct app		 a;
+	struct gw		*g;
+	struct req		 r;
+	struct sigaction	 sa;
+	struct db_opts		 o;
+	const char		*cpath = NULL, *found;
+	unsigned long		 nreq = 0;
+	int			 ch, test = 0, rc;
+
+	while ((ch = getopt(argc, argv, "c:tV")) != -1) {
+		switch (ch) {
+		case 'c':
+			cpath = optarg;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'V':
+			printf("taskgate %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	memset(&a, 0, sizeof(a));
+	cfg_defaults(&a.cfg);
+	if ((found = cfg_find(cpath, argv[0])) != NULL &&
+	    !cfg_load(&a.cfg, found, a.cfgerr, sizeof(a.cfgerr)))
+		a.cfgbad = 1;
+	if (test) {
+		if (a.cfgbad) {
+			fprintf(stderr, "taskgate: %s\n", a.cfgerr);
+			return 1;
+		}
+		printf("taskgate: configuration %s ok\n",
+		    found ? found : "(defaults)");
+		return 0;
+	}
+	if (a.cfgbad)
+		fprintf(stderr, "taskgate[%ld]: error config: %s\n",
+		    (long)getpid(), a.cfgerr);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	if ((g = gw_open()) == NULL) {
+		fprintf(stderr, "taskgate: cannot initialize FastCGI\n");
+		return 1;
+	}
+	memset(&o, 0, sizeof(o));
+	o.conninfo = a.cfg.database;
+	o.schema = a.cfg.schema;
+	o.statement_timeout_ms = (int)a.cfg.statement_timeout;
+	o.connect_timeout_s = (int)a.cfg.connect_timeout;
+	o.prepare = (int)a.cfg.prepare;
+	if ((a.db = db_new(&o)) == NULL) {
+		fprintf(stderr, "taskgate: out of memory\n");
+		return 1;
+	}
+	while (!stopping) {
+		if ((rc = gw_accept(g)) <= 0) {
+			if (rc < 0 && !stopping && errno == EINTR)
+				continue;
+			break;
+		}
+		if (req_init(&r, gw_getenv, g, gw_read, g,
+		    a.cfg.base_path) != APP_OK) {
+			/* Out of memory: answer 500 without the request. */
+			struct resp	 w;
+
+			resp_init(&w, gw_write, g, (size_t)a.cfg.stream_threshold);
+			resp_error(&w, APP_NOMEM);
+			resp_finish(&w);
+			resp_free(&w);
+		} else {
+			r.id = ++nreq;
+			r.max_body = (size_t)a.cfg.max_body_size;
+			r.max_ids = (size_t)a.cfg.max_ids;
+			serve(&a, g, &r);
+		}
+		req_free(&r);
+		gw_finish(g);
+	}
+	gw_close(g);
+	db_free(a.db);
+	cfg_free(&a.cfg);
+	return 0;
+}

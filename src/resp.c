@@ -1,0 +1,204 @@
+/*
+ * resp.c: status line, headers and body, and the one mapping from
+ * enum app_err to an HTTP status and a JSON body.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "req.h"
+#include "jsonw.h"
+#include "resp.h"
+
+static const struct {
+	int		 status;
+	const char	*detail;
+} errmap[APP__MAX] = {
+	[APP_OK] =		{ 200, NULL },
+	[APP_NOMEM] =		{ 500, "Internal Server Error" },
+	[APP_INVALID] =		{ 422, NULL },
+	[APP_BADREQ] =		{ 400, "There was an error parsing the body" },
+	[APP_NOTFOUND] =	{ 404, "Not Found" },
+	[APP_METHOD] =		{ 405, "Method Not Allowed" },
+	[APP_CONFLICT] =	{ 409, "Conflict" },
+	[APP_TOOBIG] =		{ 413, "Request body too large" },
+	[APP_FORBIDDEN] =	{ 403, "Forbidden" },
+	[APP_UNAUTH] =		{ 401, "Not authenticated" },
+	[APP_DBDOWN] =		{ 503, "Database unavailable" },
+	[APP_SYSTEM] =		{ 500, "Internal Server Error" },
+};
+_Static_assert(NELEM(errmap) == APP__MAX, "errmap and enum app_err differ");
+
+int
+resp_err_status(enum app_err e)
+{
+	return e < APP__MAX ? errmap[e].status : 500;
+}
+
+const char *
+resp_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 204: return "No Content";
+	case 307: return "Temporary Redirect";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 422: return "Unprocessable Entity";
+	case 503: return "Service Unavailable";
+	default:  return "Internal Server Error";
+	}
+}
+
+void
+resp_init(struct resp *r, resp_write_fn wr, void *ctx, size_t flush_at)
+{
+	memset(r, 0, sizeof(*r));
+	r->status = 200;
+	buf_init(&r->hdrs);
+	buf_init(&r->body);
+	r->wr = wr;
+	r->wrctx = ctx;
+	r->flush_at = flush_at;
+}
+
+void
+resp_free(struct resp *r)
+{
+	if (r == NULL)
+		return;
+	buf_free(&r->hdrs);
+	buf_free(&r->body);
+	free(r->detail);
+	r->detail = NULL;
+}
+
+/* Adds a header; value must hold no CR or LF (callers pass constants). */
+void
+resp_header(struct resp *r, const char *name, const char *value)
+{
+	buf_adds(&r->hdrs, name);
+	buf_adds(&r->hdrs, ": ");
+	buf_adds(&r->hdrs, value);
+	buf_adds(&r->hdrs, "\r\n");
+}
+
+/* Sets the message of the next error body: pre + id + post. */
+void
+resp_set_detail(struct resp *r, const char *pre, const struct str *id,
+    const char *post)
+{
+	struct buf	 b;
+
+	buf_init(&b);
+	jsonw_detail(&b, pre, id, post);
+	free(r->detail);
+	r->detail = buf_steal(&b);
+}
+
+static void
+out(struct resp *r, const char *s, size_t n)
+{
+	if (r->write_failed || n == 0)
+		return;
+	if (r->wr(r->wrctx, s, n) != 0)
+		r->write_failed = 1;
+}
+
+static void
+send_head(struct resp *r, int with_length)
+{
+	struct buf	 h;
+
+	buf_init(&h);
+	buf_printf(&h, "Status: %d %s\r\n", r->status, resp_reason(r->status));
+	if (r->status != 307 && r->status != 204)
+		buf_adds(&h, "Content-Type: application/json\r\n");
+	if (with_length)
+		buf_printf(&h, "Content-Length: %zu\r\n", r->body.len);
+	if (r->hdrs.len > 0)
+		buf_add(&h, r->hdrs.p, r->hdrs.len);
+	buf_adds(&h, "\r\n");
+	if (h.oom)
+		r->write_failed = 1;
+	else
+		out(r, h.p, h.len);
+	buf_free(&h);
+	r->streaming = 1;
+}
+
+/*
+ * Called by list handlers between rows: once the body passes the
+ * threshold, sends the headers and the buffered bytes.  Returns
+ * APP_NOMEM when the body could not be built, APP_SYSTEM when the
+ * client is gone (the handler should stop).
+ */
+enum app_err
+resp_stream(struct resp *r)
+{
+	if (r->body.oom)
+		return APP_NOMEM;
+	if (!r->streaming) {
+		if (r->body.len < r->flush_at)
+			return APP_OK;
+		send_head(r, 0);
+	}
+	/* Few, large writes: flush in chunks of at least 8 KiB. */
+	if (r->body.len >= 8192) {
+		out(r, r->body.p, r->body.len);
+		r->sent += r->body.len;
+		buf_reset(&r->body);
+	}
+	return r->write_failed ? APP_SYSTEM : APP_OK;
+}
+
+/*
+ * Replaces the response with the error's status and body.  APP_INVALID
+ * keeps the 422 body the handler wrote.  Does nothing useful once
+ * streaming started (the status is gone); the caller logs that.
+ */
+void
+resp_error(struct resp *r, enum app_err e)
+{
+	if (r->streaming)
+		return;
+	r->status = resp_err_status(e);
+	if (e == APP_INVALID)
+		return;
+	buf_reset(&r->body);
+	if (r->detail != NULL)
+		buf_adds(&r->body, r->detail);
+	else {
+		buf_adds(&r->body, "{\"detail\":");
+		jsonw_strz(&r->body, errmap[e < APP__MAX ? e : APP_SYSTEM].detail);
+		buf_addc(&r->body, '}');
+	}
+}
+
+/* Sends whatever has not been sent yet. */
+void
+resp_finish(struct resp *r)
+{
+	if (r->body.oom) {
+		buf_reset(&r->body);
+		if (r->streaming) {
+			r->write_failed = 1;
+			return;
+		}
+		r->status = 500;
+		buf_adds(&r->body, "{\"detail\":\"Internal Server Error\"}");
+	}
+	if (!r->streaming)
+		send_head(r, 1);
+	out(r, r->body.p, r->body.len);
+	r->sent += r->body.len;
+	buf_reset(&r->body);
+}

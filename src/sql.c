@@ -1,0 +1,168 @@
+/*
+ * sql.c: every SQL statement taskgate runs, in one table indexed by
+ * enum db_stmt.  All input arrives as parameters ($n); nothing is ever
+ * pasted into this text.
+ *
+ * Row layouts the handlers rely on (h_tasks.c):
+ *  summary: task_id, backend, status, shots, submit_time, update_time,
+ *           has_result, metadata, archived_at
+ *  detail:  the same with result in place of has_result
+ *
+ * Moves between the active and archive tables run as one implicit
+ * transaction of two statements (see db.c): first a statement that locks
+ * the rows in task_id order (so concurrent bulk requests cannot
+ * deadlock), then the move itself, which therefore sees every shard
+ * committed before the lock was granted.
+ */
+#include "config.h"
+
+#include "db.h"
+
+#define ORDER " ORDER BY submit_time DESC, seq DESC"
+#define TSUM "task_id, backend, status, shots, submit_time, update_time, " \
+	"has_result, metadata, NULL::timestamptz AS archived_at"
+#define TDET "task_id, backend, status, shots, submit_time, update_time, " \
+	"result, metadata, NULL::timestamptz AS archived_at"
+#define ASUM "task_id, backend, status, shots, submit_time, update_time, " \
+	"has_result, metadata, archived_at"
+#define ADET "task_id, backend, status, shots, submit_time, update_time, " \
+	"result, metadata, archived_at"
+#define TCOLS "task_id, backend, status, shots, submit_time, update_time, " \
+	"result, metadata, error_message"
+#define SCOLS "uniqc_task_id, shard_index, platform_task_id, backend, " \
+	"circuit_count, sub_index_offset, status, result, error_message, " \
+	"submit_time, update_time"
+#define TERMINAL "('success', 'failed', 'cancelled')"
+
+/* Positions of the ids of a bulk request, first occurrences marked. */
+#define IDS "ids AS (SELECT u.id, u.ord, row_number() OVER " \
+	"(PARTITION BY u.id ORDER BY u.ord) = 1 AS first " \
+	"FROM unnest($1::text[]) WITH ORDINALITY AS u(id, ord))"
+
+/* Moves the rows of mv (deleted from tasks) and their shards. */
+#define MOVE_TO_ARCHIVE \
+	"ins AS (INSERT INTO archived_tasks (" TCOLS ", archived_at) " \
+	"SELECT " TCOLS ", now() FROM mv ORDER BY submit_time, seq), " \
+	"sm AS (DELETE FROM task_shards s USING mv " \
+	"WHERE s.uniqc_task_id = mv.task_id RETURNING s.*), " \
+	"si AS (INSERT INTO archived_task_shards (" SCOLS ", archived_at) " \
+	"SELECT " SCOLS ", now() FROM sm) "
+
+#define ELIGIBLE "update_time <= now() - $1::float8 * interval '1 hour' " \
+	"AND (NOT $2::bool OR status IN " TERMINAL ")"
+
+const struct db_stmt_def db_stmts[DB__MAX] = {
+	[DB_LIST] = { "SELECT " TSUM " FROM tasks" ORDER
+	    " LIMIT $1 OFFSET $2", 2, DB_READ, -1 },
+	[DB_LIST_S] = { "SELECT " TSUM " FROM tasks WHERE status = $1" ORDER
+	    " LIMIT $2 OFFSET $3", 3, DB_READ, -1 },
+	[DB_LIST_B] = { "SELECT " TSUM " FROM tasks WHERE backend = $1" ORDER
+	    " LIMIT $2 OFFSET $3", 3, DB_READ, -1 },
+	[DB_LIST_SB] = { "SELECT " TSUM " FROM tasks WHERE status = $1 "
+	    "AND backend = $2" ORDER " LIMIT $3 OFFSET $4", 4, DB_READ, -1 },
+	[DB_COUNT] = { "SELECT count(*) FROM tasks", 0, DB_READ, -1 },
+	[DB_COUNT_S] = { "SELECT count(*) FROM tasks WHERE status = $1",
+	    1, DB_READ, -1 },
+	[DB_COUNT_B] = { "SELECT count(*) FROM tasks WHERE backend = $1",
+	    1, DB_READ, -1 },
+	[DB_COUNT_SB] = { "SELECT count(*) FROM tasks WHERE status = $1 "
+	    "AND backend = $2", 2, DB_READ, -1 },
+	[DB_ALIST] = { "SELECT " ASUM " FROM archived_tasks" ORDER
+	    " LIMIT $1 OFFSET $2", 2, DB_READ, -1 },
+	[DB_ALIST_S] = { "SELECT " ASUM " FROM archived_tasks WHERE "
+	    "status = $1" ORDER " LIMIT $2 OFFSET $3", 3, DB_READ, -1 },
+	[DB_ALIST_B] = { "SELECT " ASUM " FROM archived_tasks WHERE "
+	    "backend = $1" ORDER " LIMIT $2 OFFSET $3", 3, DB_READ, -1 },
+	[DB_ALIST_SB] = { "SELECT " ASUM " FROM archived_tasks WHERE "
+	    "status = $1 AND backend = $2" ORDER " LIMIT $3 OFFSET $4",
+	    4, DB_READ, -1 },
+	[DB_ACOUNT] = { "SELECT count(*) FROM archived_tasks", 0, DB_READ, -1 },
+	[DB_ACOUNT_S] = { "SELECT count(*) FROM archived_tasks WHERE "
+	    "status = $1", 1, DB_READ, -1 },
+	[DB_ACOUNT_B] = { "SELECT count(*) FROM archived_tasks WHERE "
+	    "backend = $1", 1, DB_READ, -1 },
+	[DB_ACOUNT_SB] = { "SELECT count(*) FROM archived_tasks WHERE "
+	    "status = $1 AND backend = $2", 2, DB_READ, -1 },
+	[DB_COUNTS] = { "SELECT status, count(*) FROM tasks WHERE status IN "
+	    "('pending', 'running', 'success', 'failed', 'cancelled') "
+	    "GROUP BY status", 0, DB_READ, -1 },
+	[DB_GET] = { "SELECT " TDET " FROM tasks WHERE task_id = $1",
+	    1, DB_READ, -1 },
+	[DB_AGET] = { "SELECT " ADET " FROM archived_tasks WHERE task_id = $1",
+	    1, DB_READ, -1 },
+	/* One row with NULL shard columns: the task exists, no shards. */
+	[DB_SHARDS] = { "SELECT s.uniqc_task_id, s.shard_index, "
+	    "s.platform_task_id, s.backend, s.circuit_count, "
+	    "s.sub_index_offset, s.status, s.error_message, s.submit_time, "
+	    "s.update_time FROM tasks t LEFT JOIN task_shards s "
+	    "ON s.uniqc_task_id = t.task_id WHERE t.task_id = $1 "
+	    "ORDER BY s.shard_index", 1, DB_READ, -1 },
+	/* One row per id, in order: (id, deleted). Shards go by cascade. */
+	[DB_BULK_DELETE] = { "WITH " IDS ", "
+	    "lk AS MATERIALIZED (SELECT task_id FROM tasks WHERE "
+	    "task_id = ANY ($1::text[]) ORDER BY task_id FOR UPDATE), "
+	    "del AS (DELETE FROM tasks t USING lk WHERE t.task_id = lk.task_id "
+	    "RETURNING t.task_id) "
+	    "SELECT i.id, i.first AND d.task_id IS NOT NULL FROM ids i "
+	    "LEFT JOIN del d ON d.task_id = i.id ORDER BY i.ord",
+	    1, 0, -1 },
+	[DB_LOCK_TASKS] = { "SELECT task_id FROM tasks WHERE "
+	    "task_id = ANY ($1::text[]) ORDER BY task_id FOR UPDATE",
+	    1, 0, -1 },
+	/* One row per id, in order: (id, 'a'rchived | 'c'onflict | 'm'issing). */
+	[DB_BULK_ARCHIVE] = { "WITH " IDS ", "
+	    "lk AS MATERIALIZED (SELECT task_id FROM tasks WHERE "
+	    "task_id = ANY ($1::text[]) ORDER BY task_id FOR UPDATE), "
+	    "cf AS MATERIALIZED (SELECT lk.task_id FROM lk WHERE EXISTS "
+	    "(SELECT 1 FROM archived_tasks a WHERE a.task_id = lk.task_id)), "
+	    "mv AS (DELETE FROM tasks t USING lk WHERE t.task_id = lk.task_id "
+	    "AND lk.task_id NOT IN (SELECT task_id FROM cf) RETURNING t.*), "
+	    MOVE_TO_ARCHIVE
+	    "SELECT i.id, CASE WHEN NOT i.first THEN 'm' "
+	    "WHEN m.task_id IS NOT NULL THEN 'a' "
+	    "WHEN c.task_id IS NOT NULL THEN 'c' ELSE 'm' END "
+	    "FROM ids i LEFT JOIN mv m ON m.task_id = i.id "
+	    "LEFT JOIN cf c ON c.task_id = i.id ORDER BY i.ord",
+	    1, 0, DB_LOCK_TASKS },
+	[DB_LOCK_EXPIRED] = { "SELECT task_id FROM tasks WHERE " ELIGIBLE
+	    " ORDER BY task_id FOR UPDATE", 2, 0, -1 },
+	/* (kind, id): 'a'rchived, 'c'onflict, 's'kipped, each in list order. */
+	[DB_EXPIRE] = { "WITH "
+	    "lk AS MATERIALIZED (SELECT task_id FROM tasks WHERE " ELIGIBLE
+	    " ORDER BY task_id FOR UPDATE), "
+	    "cf AS MATERIALIZED (SELECT lk.task_id FROM lk WHERE EXISTS "
+	    "(SELECT 1 FROM archived_tasks a WHERE a.task_id = lk.task_id)), "
+	    "mv AS (DELETE FROM tasks t USING lk WHERE t.task_id = lk.task_id "
+	    "AND lk.task_id NOT IN (SELECT task_id FROM cf) RETURNING t.*), "
+	    MOVE_TO_ARCHIVE
+	    "SELECT k, task_id FROM ("
+	    "SELECT 'a' AS k, task_id, submit_time, seq FROM mv UNION ALL "
+	    "SELECT 'c', t.task_id, t.submit_time, t.seq FROM cf "
+	    "JOIN tasks t ON t.task_id = cf.task_id UNION ALL "
+	    "SELECT 's', task_id, submit_time, seq FROM tasks WHERE $2::bool "
+	    "AND status NOT IN " TERMINAL ") z "
+	    "ORDER BY k, submit_time DESC, seq DESC",
+	    2, 0, DB_LOCK_EXPIRED },
+	[DB_ADELETE] = { "WITH d AS (DELETE FROM archived_tasks "
+	    "WHERE task_id = $1 RETURNING task_id), "
+	    "ds AS (DELETE FROM archived_task_shards WHERE uniqc_task_id "
+	    "IN (SELECT task_id FROM d)) SELECT count(*) FROM d", 1, 0, -1 },
+	[DB_LOCK_ARCHIVED] = { "SELECT task_id FROM archived_tasks "
+	    "WHERE task_id = $1 FOR UPDATE", 1, 0, -1 },
+	/* (found, moved): (0,0) missing, (1,0) active copy exists. */
+	[DB_RESTORE] = { "WITH "
+	    "lk AS MATERIALIZED (SELECT task_id FROM archived_tasks "
+	    "WHERE task_id = $1 FOR UPDATE), "
+	    "cf AS MATERIALIZED (SELECT 1 FROM lk WHERE EXISTS "
+	    "(SELECT 1 FROM tasks t WHERE t.task_id = lk.task_id)), "
+	    "mv AS (DELETE FROM archived_tasks a USING lk "
+	    "WHERE a.task_id = lk.task_id AND NOT EXISTS (SELECT 1 FROM cf) "
+	    "RETURNING a.*), "
+	    "ins AS (INSERT INTO tasks (" TCOLS ") SELECT " TCOLS " FROM mv), "
+	    "sm AS (DELETE FROM archived_task_shards s USING mv "
+	    "WHERE s.uniqc_task_id = mv.task_id RETURNING s.*), "
+	    "si AS (INSERT INTO task_shards (" SCOLS ") SELECT " SCOLS
+	    " FROM sm) "
+	    "SELECT (SELECT count(*) FROM lk), (SELECT count(*) FROM mv)",
+	    1, 0, DB_LOCK_ARCHIVED },
+};

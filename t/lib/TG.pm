@@ -1,0 +1,283 @@
+# TG.pm: the test harness.  Starts a throwaway PostgreSQL cluster and real
+# web servers on free loopback ports in a per-test temporary directory, runs
+# requests against the real taskgate binary, and stops everything at exit.
+package TG;
+use strict;
+use warnings;
+use Exporter 'import';
+use File::Temp qw(tempdir);
+use File::Path qw(make_path);
+use IO::Socket::INET;
+use HTTP::Tiny;
+use POSIX qw(:sys_wait_h setsid);
+use Time::HiRes qw(sleep time);
+
+our @EXPORT = qw(tg_cluster tg_lighttpd tg_http tg_bin tg_srcdir tg_tmpdir
+	tg_free_port tg_wait_port tg_spawn tg_stop);
+
+my @kill;		# [pid, signal] of servers to stop
+my @clusters;		# data directories to stop
+my $tmp;
+
+sub tg_bin    { $ENV{TG_BIN}    // die "TG_BIN not set (run through make check)\n" }
+sub tg_srcdir { $ENV{TG_SRCDIR} // '.' }
+
+sub tg_tmpdir {
+	return $tmp if $tmp;
+	$tmp = tempdir('taskgate-t-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+	chmod 0755, $tmp;
+	return $tmp;
+}
+
+sub tg_free_port {
+	my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+	    Proto => 'tcp', Listen => 1, ReuseAddr => 1) or die "no port: $!";
+	my $p = $s->sockport;
+	close $s;
+	return $p;
+}
+
+sub tg_wait_port {
+	my ($port, $secs) = @_;
+	my $until = time + ($secs // 20);
+	while (time < $until) {
+		my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+		    PeerPort => $port, Proto => 'tcp');
+		if ($s) { close $s; return 1 }
+		sleep 0.05;
+	}
+	return 0;
+}
+
+# Runs a command in its own process group; it is stopped at exit.
+sub tg_spawn {
+	my (%o) = @_;
+	my $pid = fork // die "fork: $!";
+	if ($pid == 0) {
+		setsid();
+		if ($o{log}) {
+			open STDOUT, '>>', $o{log} or die;
+			open STDERR, '>>', $o{log} or die;
+		}
+		if ($o{stdin}) { open STDIN, '<', $o{stdin} or die }
+		%ENV = (%ENV, %{ $o{env} || {} });
+		{ exec @{ $o{cmd} } };
+		print STDERR "exec @{$o{cmd}}: $!\n";
+		POSIX::_exit(127);
+	}
+	push @kill, [$pid, $o{signal} // 'TERM'];
+	return $pid;
+}
+
+sub tg_stop {
+	my ($pid, $sig) = @_;
+	kill $sig // 'TERM', -$pid;
+	my $until = time + 10;
+	while (time < $until) {
+		return 1 if waitpid($pid, WNOHANG) == $pid;
+		sleep 0.05;
+	}
+	kill 'KILL', -$pid;
+	waitpid($pid, 0);
+	return 0;
+}
+
+sub pg_bindir {
+	my @d = sort { ($b =~ /(\d+)/)[0] <=> ($a =~ /(\d+)/)[0] }
+	    grep { -x "$_/initdb" } glob('/usr/lib/postgresql/*/bin');
+	return $d[0] // die "PostgreSQL server binaries not found\n";
+}
+
+sub as_pg {
+	return $> == 0 ? ('runuser', '-u', 'postgres', '--') : ();
+}
+
+# A throwaway cluster with the taskgate schema in database "taskgate".
+sub tg_cluster {
+	my (%o) = @_;
+	my $bin = pg_bindir();
+	my $dir = tg_tmpdir() . "/pg" . (scalar(@clusters) || '');
+	make_path("$dir/sock");
+	if ($> == 0) {
+		my ($uid, $gid) = (getpwnam('postgres'))[2, 3];
+		chown $uid, $gid, $dir, "$dir/sock";
+	}
+	my $port = tg_free_port();
+	system(as_pg(), "$bin/initdb", '-D', "$dir/data", '-A', 'trust',
+	    '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--locale=C')
+	    == 0 or die "initdb failed\n" if !-d "$dir/data";
+	my $c = bless { dir => $dir, port => $port, bin => $bin }, 'TG::Cluster';
+	$c->start;
+	push @clusters, $c;
+	$c->psql_admin('CREATE DATABASE taskgate');
+	my $mig = tg_srcdir() . '/scripts/taskgate-migrate';
+	system("$mig -d " . tg_srcdir() . "/sql '" . $c->dsn . "' >/dev/null") == 0
+	    or die "migrate failed\n";
+	return $c;
+}
+
+sub END_cleanup {
+	for my $k (reverse @kill) {
+		my ($pid, $sig) = @$k;
+		next if waitpid($pid, WNOHANG) != 0;
+		tg_stop($pid, $sig);
+	}
+	@kill = ();
+	$_->stop for @clusters;
+	@clusters = ();
+}
+my $owner = $$;
+END { my $st = $?; END_cleanup() if $$ == $owner; $? = $st; }
+
+# lighttpd with mod_fastcgi in front of taskgate.  Options: prefix (mount
+# path, default ''), conf (extra taskgate.conf lines), procs.
+sub tg_lighttpd {
+	my (%o) = @_;
+	my $d = tg_tmpdir() . '/lighttpd' . ($o{tag} // '');
+	make_path("$d/www");
+	my $port = tg_free_port();
+	my $prefix = $o{prefix} // '';
+	open my $c, '>', "$d/taskgate.conf" or die;
+	print $c "database = $o{dsn}\n" if $o{dsn};
+	print $c $o{conf} // '';
+	close $c;
+	my $procs = $o{procs} // 1;
+	my $bin = $o{bin} // tg_bin();
+	open my $f, '>', "$d/lighttpd.conf" or die;
+	print $f <<"CONF";
+server.document-root = "$d/www"
+server.bind = "127.0.0.1"
+server.port = $port
+server.errorlog = "$d/error.log"
+server.modules += ( "mod_fastcgi" )
+server.max-request-size = 65536
+fastcgi.server = ( "$prefix/api" => ((
+	"bin-path" => "$bin",
+	"socket" => "$d/taskgate.sock",
+	"max-procs" => $procs,
+	"check-local" => "disable",
+	"bin-environment" => ( "TASKGATE_CONFIG" => "$d/taskgate.conf" ),
+)) )
+CONF
+	close $f;
+	my $pid = tg_spawn(cmd => ['lighttpd', '-D', '-f', "$d/lighttpd.conf"],
+	    log => "$d/stdout.log");
+	tg_wait_port($port) or die "lighttpd did not start: " .
+	    `cat $d/error.log $d/stdout.log 2>/dev/null`;
+	return { port => $port, pid => $pid, dir => $d, prefix => $prefix,
+	    base => "http://127.0.0.1:$port$prefix", errlog => "$d/error.log" };
+}
+
+my $http = HTTP::Tiny->new(max_redirect => 0, timeout => 60, keep_alive => 1);
+
+# tg_http(METHOD, URL, body => ..., headers => {...}) -> (status, headers, body)
+sub tg_http {
+	my ($m, $url, %o) = @_;
+	my %req = (headers => $o{headers} || {});
+	$req{content} = $o{body} if defined $o{body};
+	my $r = $http->request($m, $url, \%req);
+	return ($r->{status}, $r->{headers}, $r->{content});
+}
+
+package TG::Cluster;
+use Time::HiRes qw(sleep);
+
+sub dsn { my $c = shift; "host=127.0.0.1 port=$c->{port} user=postgres dbname=taskgate" }
+
+sub start {
+	my $c = shift;
+	system(TG::as_pg(), "$c->{bin}/pg_ctl", '-D', "$c->{dir}/data", '-w',
+	    '-l', "$c->{dir}/log", '-o', "-p $c->{port} -k $c->{dir}/sock "
+	    . "-c listen_addresses=127.0.0.1 -c fsync=off "
+	    . "-c synchronous_commit=off -c full_page_writes=off", 'start') == 0
+	    or die "pg_ctl start failed: " . `cat $c->{dir}/log`;
+	$c->{up} = 1;
+}
+
+sub stop {
+	my ($c, $mode) = @_;
+	return unless $c->{up};
+	system(TG::as_pg(), "$c->{bin}/pg_ctl", '-D', "$c->{dir}/data",
+	    '-m', $mode // 'immediate', '-w', 'stop') ;
+	$c->{up} = 0;
+}
+
+# Runs SQL (psql script text) in the taskgate database; returns the output
+# (unaligned, tuples only).  Dies on error.
+sub sql {
+	my ($c, $sql, $db) = @_;
+	my $dsn = $c->dsn;
+	$dsn =~ s/dbname=taskgate/dbname=$db/ if $db;
+	my ($fh0, $file) = File::Temp::tempfile(DIR => TG::tg_tmpdir(),
+	    SUFFIX => '.sql');
+	print $fh0 $sql;
+	close $fh0;
+	open(my $fh, '-|', 'psql', '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1',
+	    '-f', $file, $dsn) // die "psql: $!";
+	local $/;
+	my $out = <$fh>;
+	my $ok = close $fh;
+	unlink $file;
+	die "psql failed ($?): $sql\n" unless $ok;
+	$out //= '';
+	chomp $out;
+	return $out;
+}
+
+sub psql_admin { my ($c, $sql) = @_; $c->sql($sql, 'postgres') }
+
+1;
+
+package TG;
+
+# SQL literal for test fixtures (test-controlled text, quotes doubled).
+sub lit { my $s = shift; return 'NULL' unless defined $s; $s =~ s/'/''/g; "'$s'" }
+
+# Inserts a task: tg_task($c, id, status => .., backend => .., submit => ..,
+# update => .., result => json text, metadata => json text, shots => n).
+sub tg_task {
+	my ($c, $id, %f) = @_;
+	my $tab = $f{archived} ? 'archived_tasks' : 'tasks';
+	my @cols = ('task_id', 'backend', 'status', 'shots');
+	my @vals = (lit($id), lit($f{backend} // 'dummy:local:simulator'),
+	    lit($f{status} // 'success'), $f{shots} // 0);
+	for (['submit_time', 'submit'], ['update_time', 'update'],
+	    ['result', 'result'], ['metadata', 'metadata'],
+	    ['error_message', 'error']) {
+		next unless exists $f{$_->[1]};
+		push @cols, $_->[0];
+		push @vals, lit($f{$_->[1]});
+	}
+	if ($f{archived}) {
+		push @cols, 'archived_at';
+		push @vals, lit($f{archived_at} // '2026-11-30T00:00:00Z');
+	}
+	$c->sql("INSERT INTO $tab (" . join(',', @cols) . ") VALUES (" .
+	    join(',', @vals) . ")");
+}
+
+sub tg_shard {
+	my ($c, $id, $idx, %f) = @_;
+	my $tab = $f{archived} ? 'archived_task_shards' : 'task_shards';
+	my $extra = $f{archived} ? ", archived_at" : "";
+	my $ev = $f{archived} ? ", now()" : "";
+	$c->sql("INSERT INTO $tab (uniqc_task_id, shard_index, platform_task_id,"
+	    . " backend, status, submit_time, update_time$extra) VALUES ("
+	    . join(',', lit($id), $idx, lit($f{platform} // "p-$id-$idx"),
+	      lit($f{backend} // 'originq:WK_C180'), lit($f{status} // 'success'),
+	      lit($f{submit} // '2026-11-28T16:44:43.1205Z'),
+	      lit($f{update} // '2026-11-28T16:44:43Z')) . "$ev)");
+}
+
+push @EXPORT, qw(tg_task tg_shard lit);
+
+# One process for a whole .t file: cluster + lighttpd, ready to use.
+sub tg_setup {
+	my (%o) = @_;
+	my $c = tg_cluster();
+	my $w = tg_lighttpd(dsn => $c->dsn, %o);
+	return ($c, $w);
+}
+push @EXPORT, 'tg_setup';
+
+1;

@@ -1,0 +1,188 @@
+/* unit-jsonw.c: JSON output, times, stored JSON and bulk bodies. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "buf.h"
+#include "req.h"
+#include "jsonw.h"
+
+static struct buf b;
+
+static const char *
+str(const char *s, size_t n)
+{
+	buf_reset(&b);
+	jsonw_str(&b, s, n);
+	return b.p;
+}
+
+static const char *
+tm(long long us)
+{
+	buf_reset(&b);
+	jsonw_time(&b, us);
+	return b.p;
+}
+
+static const char *
+stored(const char *s)
+{
+	buf_reset(&b);
+	if (!jsonw_stored(&b, s, strlen(s)))
+		return "(invalid)";
+	return b.p;
+}
+
+static char pyerr[128];
+
+static const char *
+py(const char *s)
+{
+	size_t		 pos;
+	const char	*msg;
+
+	if (jsonw_py_check(s, strlen(s), &pos, &msg))
+		return "ok";
+	snprintf(pyerr, sizeof(pyerr), "%s@%zu", msg, pos);
+	return pyerr;
+}
+
+static struct buf err;
+static struct jsonw_ids ids;
+
+static enum app_err
+ids_of(const char *body, const char *ctype)
+{
+	return jsonw_parse_ids(body, strlen(body), 1, ctype, 1000, &ids, &err);
+}
+
+int
+main(void)
+{
+	enum app_err	 rc;
+
+	buf_init(&b);
+	buf_init(&err);
+	is_str(str("a\"b\\c/d", 7), "\"a\\\"b\\\\c/d\"", "quote, backslash; / kept");
+	is_str(str("\n\r\t\b\f\x01\x1f\x7f", 8),
+	    "\"\\n\\r\\t\\b\\f\\u0001\\u001f\x7f\"", "control characters");
+	is_str(str("\xc3\xa9\xe2\x80\xa8", 5), "\"\xc3\xa9\xe2\x80\xa8\"",
+	    "non-ASCII as UTF-8");
+	is_str(str("a\0b", 3), "\"a\\u0000b\"", "NUL escaped");
+
+	is_str(tm(0), "\"1970-01-01T00:00:00+00:00\"", "epoch, no fraction");
+	is_str(tm(1795884283120500LL), "\"2026-11-28T16:44:43.120500+00:00\"",
+	    "SPEC example with fraction");
+	is_str(tm(1795884283000000LL), "\"2026-11-28T16:44:43+00:00\"",
+	    "SPEC example without fraction");
+	is_str(tm(1LL), "\"1970-01-01T00:00:00.000001+00:00\"", "one microsecond");
+	is_str(tm(-1LL), "\"1969-12-31T23:59:59.999999+00:00\"", "before epoch");
+	is_str(tm(951782400000000LL), "\"2000-02-29T00:00:00+00:00\"", "leap day");
+	is_str(tm(-62135596800000000LL), "\"0001-01-01T00:00:00+00:00\"",
+	    "year 1 padded");
+	is_str(tm(253402300799999999LL), "\"9999-12-31T23:59:59.999999+00:00\"",
+	    "year 9999");
+	is_str(tm(INT64_MAX), "\"infinity\"", "infinity");
+
+	is_str(stored("{\"b\": 1, \"a\": [0.1, 1e5, 1.50]}"),
+	    "{\"b\":1,\"a\":[0.1,1e5,1.50]}", "minified, order and numbers kept");
+	is_str(stored(" \"x y\" "), "\"x y\"", "spaces inside strings kept");
+	is_str(stored("{\"k\":\"\\u00e9\\/\\n\"}"), "{\"k\":\"\xc3\xa9/\\n\"}",
+	    "escapes re-encoded as Python does");
+	is_str(stored("\"\\ud83d\\ude00\""), "\"\xf0\x9f\x98\x80\"",
+	    "surrogate pair");
+	is_str(stored("null"), "null", "JSON null");
+	is_str(stored("12345678901234567890123"), "12345678901234567890123",
+	    "big integer text");
+
+	is_str(py("{}"), "ok", "{}");
+	is_str(py(" [1, 2.5e3, \"x\", null, true, NaN, -Infinity] "), "ok",
+	    "Python extensions accepted");
+	is_str(py(""), "Expecting value@0", "empty");
+	is_str(py("{"), "Expecting property name enclosed in double quotes@1",
+	    "open brace");
+	is_str(py("{\"a\""), "Expecting ':' delimiter@4", "missing colon");
+	is_str(py("{\"a\":"), "Expecting value@5", "missing value");
+	is_str(py("{\"a\":1"), "Expecting ',' delimiter@6", "missing comma");
+	is_str(py("{\"a\":1,"), "Expecting property name enclosed in double "
+	    "quotes@7", "trailing comma object");
+	is_str(py("[1,]"), "Expecting value@3", "trailing comma array");
+	is_str(py("{\"a\":1}x"), "Extra data@7", "extra data");
+	is_str(py("{} {}"), "Extra data@3", "extra data after space");
+	is_str(py("\"abc"), "Unterminated string starting at@0", "unterminated");
+	is_str(py("[\"a\x01\"]"), "Invalid control character at@3", "control char");
+	is_str(py("\"\\x\""), "Invalid \\escape@1", "bad escape");
+	is_str(py("\"\xc3\xa9\xc3\xa9\" x"), "Extra data@5",
+	    "offsets count characters, not bytes");
+	is_str(py("01"), "Extra data@1", "leading zero");
+	is_str(py("-"), "Expecting value@0", "lone minus");
+	is_str(py("{'a':1}"), "Expecting property name enclosed in double "
+	    "quotes@1", "single quotes");
+
+	rc = ids_of("{\"task_ids\":[\"a\",\"b\",\"a\"],\"x\":1}", NULL);
+	ok(rc == APP_OK && ids.n == 3 && strcmp(ids.ids[2].p, "a") == 0,
+	    "ids in order, no content type means JSON");
+	jsonw_ids_free(&ids);
+	rc = ids_of("{}", "application/json");
+	ok(rc == APP_OK && ids.n == 0, "{} defaults to []");
+	rc = ids_of("null", "application/json");
+	ok(rc == APP_INVALID, "null is missing");
+	is_str(err.p, "{\"detail\":[{\"type\":\"missing\",\"loc\":[\"body\"],"
+	    "\"msg\":\"Field required\",\"input\":null}]}", "missing body");
+	rc = ids_of("[1]", "application/vnd.x+json; charset=utf-8");
+	is_str(err.p, "{\"detail\":[{\"type\":\"model_attributes_type\",\"loc\":"
+	    "[\"body\"],\"msg\":\"Input should be a valid dictionary or object "
+	    "to extract fields from\",\"input\":[1]}]}", "not an object");
+	rc = ids_of("{\"task_ids\":[]}", "text/plain");
+	is_str(err.p, "{\"detail\":[{\"type\":\"model_attributes_type\",\"loc\":"
+	    "[\"body\"],\"msg\":\"Input should be a valid dictionary or object "
+	    "to extract fields from\",\"input\":\"{\\\"task_ids\\\":[]}\"}]}",
+	    "not a JSON content type: raw text");
+	rc = ids_of("{\"task_ids\":\"abc\"}", "application/json");
+	is_str(err.p, "{\"detail\":[{\"type\":\"list_type\",\"loc\":[\"body\","
+	    "\"task_ids\"],\"msg\":\"Input should be a valid list\",\"input\":"
+	    "\"abc\"}]}", "not a list");
+	rc = ids_of("{\"task_ids\":[\"a\",1,{\"k\":[2.50]},123456789012345678901234]}",
+	    "application/json");
+	is_str(err.p, "{\"detail\":[{\"type\":\"string_type\",\"loc\":[\"body\","
+	    "\"task_ids\",1],\"msg\":\"Input should be a valid string\","
+	    "\"input\":1},{\"type\":\"string_type\",\"loc\":[\"body\",\"task_ids\","
+	    "2],\"msg\":\"Input should be a valid string\",\"input\":{\"k\":"
+	    "[2.50]}},{\"type\":\"string_type\",\"loc\":[\"body\",\"task_ids\",3],"
+	    "\"msg\":\"Input should be a valid string\",\"input\":"
+	    "123456789012345678901234}]}", "every bad item, values as written");
+	rc = ids_of("{\"task_ids\": [\"a\" \"b\"]}", "application/json");
+	is_str(err.p, "{\"detail\":[{\"type\":\"json_invalid\",\"loc\":[\"body\","
+	    "18],\"msg\":\"JSON decode error\",\"input\":{},\"ctx\":{\"error\":"
+	    "\"Expecting ',' delimiter\"}}]}", "invalid JSON with offset");
+	rc = ids_of("{\"task_ids\":[\"\xff\"]}", "application/json");
+	ok(rc == APP_BADREQ, "invalid UTF-8 body is 400");
+	rc = ids_of("{\"task_ids\":[\"\\u0000\",\"\\ud800\",\"ok\"]}", NULL);
+	ok(rc == APP_OK && ids.n == 3 && ids.ids[0].bad && ids.ids[1].bad &&
+	    !ids.ids[2].bad, "NUL and lone surrogate ids cannot match");
+	jsonw_ids_free(&ids);
+	rc = ids_of("\xEF\xBB\xBF{\"task_ids\":[\"z\"]}", "application/json");
+	ok(rc == APP_OK && ids.n == 1, "UTF-8 BOM skipped");
+	jsonw_ids_free(&ids);
+	rc = jsonw_parse_ids("", 0, 0, "application/json", 10, &ids, &err);
+	ok(rc == APP_INVALID && strstr(err.p, "\"missing\"") != NULL,
+	    "no body is missing");
+	ok(jsonw_is_json_type("Application/JSON ; charset=x"), "case-blind type");
+	ok(!jsonw_is_json_type("application/jsonx"), "jsonx is not json");
+	ok(!jsonw_is_json_type("text/json"), "text/json is not json");
+	ok(jsonw_is_json_type("application/problem+json"), "+json");
+	{
+		char	 deep[2000];
+
+		memset(deep, '[', sizeof(deep) - 1);
+		deep[sizeof(deep) - 1] = '\0';
+		ok(strncmp(py(deep), "Maximum nesting depth exceeded", 30) == 0,
+		    "deep nesting is bounded");
+	}
+	buf_free(&b);
+	buf_free(&err);
+	return done_testing();
+}
