@@ -151,6 +151,7 @@ server.port = $port
 server.errorlog = "$d/error.log"
 server.modules += ( "mod_fastcgi" )
 server.max-request-size = 65536
+server.http-parseopts = ( "url-normalize" => "disable", "url-ctrls-reject" => "disable", "url-path-2f-decode" => "disable", "url-path-dotseg-remove" => "disable" )
 fastcgi.server = ( "$prefix/api" => ((
 	"bin-path" => "$bin",
 	"socket" => "$d/taskgate.sock",
