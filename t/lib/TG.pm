@@ -221,7 +221,7 @@ sub sql {
 	unlink $file;
 	die "psql failed ($?): $sql\n" unless $ok;
 	$out //= '';
-	chomp $out;
+	$out =~ s/\n+\z//;
 	return $out;
 }
 
