@@ -282,3 +282,38 @@ sub tg_setup {
 push @EXPORT, 'tg_setup';
 
 1;
+
+package TG;
+
+# Sends raw request bytes (with Connection: close) and parses the answer:
+# (status, {lowercased headers}, body).  For what HTTP::Tiny will not send.
+sub tg_raw {
+	my ($port, $req) = @_;
+	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+	    Proto => 'tcp', Timeout => 60) or die "connect: $!";
+	binmode $s;
+	print $s $req;
+	local $/;
+	my $all = <$s> // '';
+	close $s;
+	my ($head, $body) = split /\r\n\r\n/, $all, 2;
+	$head //= '';
+	my ($line, @h) = split /\r\n/, $head;
+	my ($st) = ($line // '') =~ m{^HTTP/\S+ (\d+)};
+	my %h;
+	for (@h) { my ($k, $v) = split /:\s*/, $_, 2; $h{lc $k} = $v }
+	if (($h{'transfer-encoding'} // '') =~ /chunked/i) {
+		my $out = '';
+		while ($body =~ s/^([0-9a-fA-F]+)\r\n//) {
+			my $n = hex $1;
+			last if $n == 0;
+			$out .= substr($body, 0, $n, '');
+			$body =~ s/^\r\n//;
+		}
+		$body = $out;
+	}
+	return ($st // 0, \%h, $body // '');
+}
+push @EXPORT, 'tg_raw';
+
+1;
