@@ -14,7 +14,7 @@
  *    client may read, unless auth_reads is on.
  *  - Those two grants are "ambient": a browser attaches them to any
  *    page's requests.  So a write that carries an Origin header other
- *    than the API's own, or one listed in cors_origins, is refused (a
+ *    than the API's own host, or one listed in cors_origins, is refused (a
  *    page elsewhere cannot make a loopback browser delete tasks).
  *  - Refusals: 401 with WWW-Authenticate: Bearer when a token would
  *    help (tokens are configured), 403 otherwise (and for a read token
@@ -355,20 +355,20 @@ auth_origin_allowed(const struct auth *a, const char *origin)
 
 /*
  * Whether a write with ambient authority may come from this origin:
- * the API's own (scheme://host) or one listed by name.  "*" lets any
- * page read and use tokens, never a loopback user's ambient rights.
+ * the API's own host (Origin's host[:port] equal to Host, whatever the
+ * scheme: behind a TLS-terminating proxy the page is https and the
+ * request reaches us as http) or one listed by name.  "*" lets any page
+ * read and use tokens, never a loopback user's ambient rights.
  */
 static int
 same_or_listed(const struct auth *a, const struct req *r)
 {
-	size_t	 sl;
+	const char	*h;
 
 	if (r->origin == NULL)
 		return 1;	/* not a browser, or a same-origin GET */
-	sl = strlen(r->scheme);
-	if (strncasecmp(r->origin, r->scheme, sl) == 0 &&
-	    strncmp(r->origin + sl, "://", 3) == 0 &&
-	    strcasecmp(r->origin + sl + 3, r->host) == 0)
+	if ((h = strstr(r->origin, "://")) != NULL && r->host != NULL &&
+	    strcasecmp(h + 3, r->host) == 0)
 		return 1;
 	return origin_listed(a, r->origin);
 }

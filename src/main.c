@@ -298,13 +298,14 @@ main(int argc, char *argv[])
 		a.cfgbad = 1;
 	}
 	if (test) {
-		if (a.cfgbad) {
+		if (a.cfgbad)
 			fprintf(stderr, "taskgate: %s\n", a.cfgerr);
-			return 1;
-		}
-		printf("taskgate: configuration %s ok\n",
-		    found ? found : "(defaults)");
-		return 0;
+		else
+			printf("taskgate: configuration %s ok\n",
+			    found ? found : "(defaults)");
+		auth_free(&a.auth);
+		cfg_free(&a.cfg);
+		return a.cfgbad ? 1 : 0;
 	}
 	if (a.cfgbad)
 		fprintf(stderr, "taskgate[%ld]: error config: %s\n",

@@ -107,6 +107,14 @@ main(void)
 	    APP_FORBIDDEN, "foreign Origin cannot use loopback rights");
 	ok(chk("127.0.0.1", NULL, NULL, "http://api.example:8080", 1) ==
 	    APP_OK, "same origin can");
+	ok(chk("127.0.0.1", NULL, NULL, "https://API.example:8080", 1) ==
+	    APP_OK, "same host through a TLS proxy can");
+	ok(chk("127.0.0.1", NULL, NULL, "http://api.example:8081", 1) ==
+	    APP_FORBIDDEN, "another port cannot");
+	ok(chk("127.0.0.1", NULL, NULL, "http://api.example:8080.evil", 1) ==
+	    APP_FORBIDDEN, "a longer host cannot");
+	ok(chk("127.0.0.1", NULL, NULL, "null", 1) == APP_FORBIDDEN,
+	    "Origin: null cannot");
 	ok(chk("127.0.0.1", NULL, NULL, "http://evil.example", 0) == APP_OK,
 	    "foreign Origin may read");
 
