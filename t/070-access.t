@@ -71,6 +71,21 @@ is($body, '{"detail":"Invalid token"}', '401 body');
 ($st, $h, $body) = tg_http(DELETE => "$b/api/tasks/x", headers => { Authorization => 'Basic dTpw' });
 is($st, 404, 'Basic credentials are ignored (the web server\'s business)');
 
+# IPv6: the default trusts ::1 too; write_networks = ::1 trusts only it.
+my $p6 = tg_free_port();
+my $w6 = tg_lighttpd(dsn => $dsn, tag => 'v6', conf => "write_networks = ::1\n",
+    lighttpd_conf => "\$SERVER[\"socket\"] == \"[::1]:$p6\" { }\n");
+fixtures();
+($st, $h, $body) = tg_http(DELETE => "http://127.0.0.1:$w6->{port}/api/tasks/t1");
+is("$st $body", "403 $forbidden", 'write_networks = ::1: 127.0.0.1 refused');
+($st, $h, $body) = tg_http(DELETE => "http://[::1]:$p6/api/tasks/t1");
+is("$st $body", '200 {"deleted":"t1"}', 'write_networks = ::1: [::1] writes (through lighttpd over IPv6)');
+my $p6d = tg_free_port();
+my $w6d = tg_lighttpd(dsn => $dsn, tag => 'v6d', lighttpd_conf => "\$SERVER[\"socket\"] == \"[::1]:$p6d\" { }\n");
+fixtures();
+($st, $h, $body) = tg_http(DELETE => "http://[::1]:$p6d/api/tasks/t1");
+is($st, 200, 'default: [::1] may write');
+
 # --- 2. Tokens; loopback not trusted; one CORS origin.
 my $w2 = tg_lighttpd(dsn => $dsn, tag => 'tokens', conf => "write_networks = 10.0.0.0/8\n"
     . "read_tokens = $RT\nwrite_tokens = $WT, $WT2\ncors_origins = https://ui.example\n");
