@@ -128,9 +128,6 @@ redirect(struct req *r, struct resp *w)
 	buf_free(&loc);
 }
 
-struct app;
-static int preflight(struct app *, struct req *, struct resp *);
-
 struct app {
 	struct cfg	 cfg;
 	struct auth	 auth;
@@ -191,7 +188,7 @@ serve(struct app *a, struct gw *g, struct req *r)
 		note = a->cfgerr;
 		goto done;
 	}
-	/* Limits first: nothing is routed or logged in full beyond them. */
+	/* Limits first, before routing: a 414 even for unknown paths. */
 	if (strlen(r->uri_path) > (size_t)a->cfg.max_path_length ||
 	    strlen(r->query) > (size_t)a->cfg.max_query_length) {
 		rc = APP_URITOOLONG;
