@@ -176,4 +176,33 @@ is($c->sql("SELECT count(*) FROM archived_task_shards WHERE uniqc_task_id IN ('t
 ($st, $h, $body) = tg_http(POST => "$b/api/archive/restore/a1");
 is("$st $body", '200 {"restored":"a1"}', 'restore succeeds afterwards');
 
+# PostgreSQL stopped while a statement is in flight (waiting on a lock).
+{
+	my $lp = hold('LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE');
+	my $f = tg_tmpdir() . '/inflight';
+	$t0 = time;
+	my $k = fork // die;
+	if ($k == 0) {
+		my ($s, $hh, $bd) = tg_http(POST => "$b/api/tasks/bulk-archive", headers => \%J, body => '{"task_ids":["t3","t4"]}');
+		open my $o, '>', $f or die;
+		print $o join('|', $s, $bd, $hh->{'retry-after'} // '-', sprintf('%.2f', time - $t0));
+		close $o;
+		POSIX::_exit(0);
+	}
+	sleep 0.4;
+	$c->stop('fast');
+	waitpid($k, 0);
+	open my $i, '<', $f or die;
+	my ($s, $bd, $ra, $took) = split /\|/, <$i>;
+	is("$s $bd $ra", "503 $down 7", 'in-flight statement when PostgreSQL stops: 503 with Retry-After');
+	ok($took < 3, "answered as the server went down (${took}s)");
+	tg_stop($lp);
+	$c->start;
+	($st, $h, $body) = tg_http(GET => "$b/api/tasks/t3");
+	is($st, 200, 'back: next request succeeds');
+	is($c->sql("SELECT count(*) FROM archived_tasks WHERE task_id IN ('t3','t4')"), 0, 'the interrupted move left nothing behind');
+	is($c->sql("SELECT count(*) FROM task_shards WHERE uniqc_task_id IN ('t3','t4')"), 6, 'shards still with their tasks');
+	is(tg_pids(), $pid, 'same process');
+}
+
 done_testing();
