@@ -18,7 +18,7 @@ use TG;
 
 my $SECS = $ENV{TG_CONC_SECS} // 30;
 my $NCLIENT = 8;
-my ($c, $w) = tg_setup(procs => 4, conf => "statement_timeout = 20000\nlog_requests = off\n");
+my ($c, $w) = tg_setup(procs => 4, conf => "statement_timeout = 20000\n");
 my $base = $w->{base};
 my $dir = tg_tmpdir();
 my $json = JSON::PP->new->canonical;
@@ -101,7 +101,9 @@ if ($checker == 0) {
 	my $until = time + $SECS;
 	while (time < $until) {
 		my $r = eval { $c->sql("SELECT (SELECT count(*) FROM tasks t JOIN archived_tasks a USING (task_id)) || ' ' || "
-		    . "(SELECT count(*) FROM archived_task_shards s WHERE NOT EXISTS (SELECT 1 FROM archived_tasks a WHERE a.task_id = s.uniqc_task_id))") } // 'error';
+		    . "(SELECT count(*) FROM archived_task_shards s WHERE NOT EXISTS (SELECT 1 FROM archived_tasks a WHERE a.task_id = s.uniqc_task_id)) || ' ' || "
+		    . "(SELECT count(*) FROM pg_stat_activity WHERE application_name = 'taskgate') || ' ' || "
+		    . "(SELECT count(*) FROM pg_stat_activity WHERE application_name = 'taskgate' AND state = 'active')") } // 'error';
 		print $f "$r\n";
 		sleep 0.25;
 	}
@@ -288,9 +290,21 @@ ok(scalar(@ev) > 50, 'plenty of outcomes to check');
 ok($fin{archived} && $fin{gone}, 'ids ended up archived and deleted');
 
 open my $cf, '<', $clog or die;
-my ($samples, $badsamples) = (0, 0);
-while (<$cf>) { $samples++; $badsamples++ unless /^0 0$/ }
+my ($samples, $badsamples, $maxconn, $maxactive) = (0, 0, 0, 0);
+while (<$cf>) {
+	$samples++;
+	$badsamples++ unless /^0 0 (\d+) (\d+)$/;
+	$maxconn = $1 if defined $1 && $1 > $maxconn;
+	$maxactive = $2 if defined $2 && $2 > $maxactive;
+}
 close $cf;
+is($maxconn, 4, 'four taskgate processes, each with its own connection');
+my %served;
+for my $lf ("$w->{dir}/stdout.log", $w->{errlog}) {
+	open my $f, '<', $lf or next;
+	while (<$f>) { $served{$1}++ if /^taskgate\[(\d+)\]: info req=/ }
+}
+is(scalar(keys %served), 4, 'all four processes served requests: ' . join(', ', map { "$_:$served{$_}" } sort keys %served));
 ok($samples > 10, "checker sampled $samples snapshots");
 is($badsamples, 0, 'no snapshot ever showed an id in both tables or an archived shard without its task');
 
