@@ -312,9 +312,16 @@ auth_init(struct auth *a, const struct cfg *c, char *err, size_t errlen)
 			goto fail;
 		}
 	}
-	for (i = 0; i < a->origins.n; i++)
-		if (strcmp(a->origins.v[i], "*") == 0)
+	for (i = 0; i < a->origins.n; i++) {
+		char	*o = a->origins.v[i];
+		size_t	 ol = strlen(o);
+
+		/* Browsers send no path: "https://ui.example/" means the same. */
+		while (ol > 1 && o[ol - 1] == '/')
+			o[--ol] = '\0';
+		if (strcmp(o, "*") == 0)
 			a->any_origin = 1;
+	}
 	a->auth_reads = (int)c->auth_reads;
 	a->trust_remote_user = (int)c->trust_remote_user;
 	a->cors_max_age = c->cors_max_age;

@@ -169,6 +169,8 @@ main(void)
 	    auth_origin_allowed(&A, "https://UI.example") &&
 	    !auth_origin_allowed(&A, "https://ui.example.evil") &&
 	    !auth_origin_allowed(&A, NULL), "exact origins");
+	ok(setup("cors_origins = https://ui.example/\n") &&
+	    auth_origin_allowed(&A, "https://ui.example"), "trailing slash ignored");
 	ok(!setup("write_networks = 10.0.0.0/8 nonsense\n"), "bad network");
 	auth_free(&A);
 	return done_testing();
