@@ -85,6 +85,8 @@ my %cgienv = (TASKGATE_CONFIG => $cfgfile, GATEWAY_INTERFACE => 'CGI/1.1',
 # Runs one CGI request; with hold, stdin stays open after the bytes.
 sub cgi {
 	my ($env, $in, $hold) = @_;
+	# The binary may answer (414, 413) and exit before reading stdin.
+	local $SIG{PIPE} = "IGNORE";
 	my $bin = tg_bin();
 	local %ENV = (PATH => $ENV{PATH}, %$env);
 	my $t0 = time;

@@ -30,6 +30,7 @@ sub fcgi_connect {
 # the STDIN stream is never ended (a client that stops sending).
 sub fcgi_request {
 	my ($port, $env, $body, %o) = @_;
+	local $SIG{PIPE} = "IGNORE";	# the responder may answer before reading all
 	my $s = fcgi_connect($port);
 	binmode $s;
 	my $t0 = time;
