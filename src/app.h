@@ -20,6 +20,7 @@ enum app_err {
 	APP_METHOD,		/* 405 */
 	APP_CONFLICT,		/* 409 */
 	APP_TOOBIG,		/* 413 */
+	APP_URITOOLONG,		/* path or query string over its limit: 414 */
 	APP_FORBIDDEN,		/* 403 */
 	APP_UNAUTH,		/* 401 */
 	APP_DBDOWN,		/* database unreachable or timed out: 503 */

@@ -30,6 +30,18 @@ const struct cfg_key cfg_keys[] = {
 	{ "retry_after",	CFG_INT,  O(retry_after), "5", 0, 86400 },
 	{ "prepare",		CFG_BOOL, O(prepare), "on", 0, 1 },
 	{ "log_requests",	CFG_BOOL, O(log_requests), "on", 0, 1 },
+	{ "max_path_length",	CFG_INT,  O(max_path_length), "4096", 16, 1048576 },
+	{ "max_query_length",	CFG_INT,  O(max_query_length), "4096", 0, 1048576 },
+	{ "max_id_length",	CFG_INT,  O(max_id_length), "1024", 1, 1048576 },
+	{ "body_timeout",	CFG_INT,  O(body_timeout), "30", 1, 3600 },
+	{ "write_networks",	CFG_STR,  O(write_networks), "127.0.0.0/8 ::1", 0, 0 },
+	{ "read_tokens",	CFG_STR,  O(read_tokens), "", 0, 0 },
+	{ "write_tokens",	CFG_STR,  O(write_tokens), "", 0, 0 },
+	{ "auth_reads",		CFG_BOOL, O(auth_reads), "off", 0, 1 },
+	{ "trust_remote_user",	CFG_BOOL, O(trust_remote_user), "off", 0, 1 },
+	{ "write_users",	CFG_STR,  O(write_users), "", 0, 0 },
+	{ "cors_origins",	CFG_STR,  O(cors_origins), "", 0, 0 },
+	{ "cors_max_age",	CFG_INT,  O(cors_max_age), "600", 0, 86400 },
 };
 const size_t cfg_nkeys = NELEM(cfg_keys);
 

@@ -22,6 +22,18 @@ struct cfg {
 	long	 retry_after;		/* s */
 	long	 prepare;		/* bool */
 	long	 log_requests;		/* bool */
+	long	 max_path_length;	/* bytes of the raw path: 414 */
+	long	 max_query_length;	/* bytes of QUERY_STRING: 414 */
+	long	 max_id_length;		/* longer ids name nothing: 404 */
+	long	 body_timeout;		/* s to wait for body bytes: 400 */
+	char	*write_networks;	/* access control: see auth.c */
+	char	*read_tokens;
+	char	*write_tokens;
+	long	 auth_reads;		/* bool */
+	long	 trust_remote_user;	/* bool */
+	char	*write_users;
+	char	*cors_origins;
+	long	 cors_max_age;		/* s */
 };
 
 enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL, CFG__MAX };

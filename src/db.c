@@ -191,12 +191,23 @@ ensure(struct db *db)
 	return APP_OK;
 }
 
+static enum app_err classify(struct db *, const PGresult *, int *);
+
+/*
+ * Prepares s once per connection.  Parsing takes the tables' locks, so
+ * preparing can wait on another session's lock and hit
+ * statement_timeout: the error is classified like any statement's
+ * (57014 is APP_DBDOWN, a 503, not a 500); *retry is set for a
+ * transient one.
+ */
 static enum app_err
-prepare(struct db *db, enum db_stmt s)
+prepare(struct db *db, enum db_stmt s, int *retry)
 {
 	char		 name[16];
 	PGresult	*res;
+	enum app_err	 rc;
 
+	*retry = 0;
 	if (!db->o.prepare || db->prepared[s])
 		return APP_OK;
 	snprintf(name, sizeof(name), "tg%d", (int)s);
@@ -204,9 +215,11 @@ prepare(struct db *db, enum db_stmt s)
 	    NULL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		set_err(db, "prepare", res);
+		rc = classify(db, res, retry);
 		PQclear(res);
-		return PQstatus(db->conn) == CONNECTION_OK ? APP_SYSTEM :
-		    APP_DBDOWN;
+		if (PQstatus(db->conn) != CONNECTION_OK)
+			disconnect(db);
+		return rc;
 	}
 	PQclear(res);
 	db->prepared[s] = 1;
@@ -253,7 +266,17 @@ classify(struct db *db, const PGresult *res, int *retry)
 	return APP_SYSTEM;
 }
 
-/* Reads results until NULL; keeps the one of the query at index want. */
+/*
+ * Reads results until NULL; keeps the one of the last query.
+ *
+ * libpq quirk: single-row mode (db_stream) is cleared when the next
+ * query starts outside a pipeline, or when a pipeline moves on to its
+ * next query, but not for the first query of a new pipeline.  After a
+ * stream that ended in an error (a timeout) nothing else ran on the
+ * connection, so the lock statement of the next move comes back as
+ * PGRES_SINGLE_TUPLE rows: they are discarded anyway, and must not be
+ * taken for an error (that answered 500 although the move committed).
+ */
 static enum app_err
 run_once(struct db *db, enum db_stmt s, const char *const *params,
     PGresult **out, int *retry)
@@ -264,9 +287,9 @@ run_once(struct db *db, enum db_stmt s, const char *const *params,
 	enum app_err	 rc = APP_OK;
 
 	*retry = 0;
-	if ((rc = prepare(db, s)) != APP_OK)
+	if ((rc = prepare(db, s, retry)) != APP_OK)
 		return rc;
-	if (pre >= 0 && (rc = prepare(db, (enum db_stmt)pre)) != APP_OK)
+	if (pre >= 0 && (rc = prepare(db, (enum db_stmt)pre, retry)) != APP_OK)
 		return rc;
 	pipelined = pre >= 0;
 	nq = pipelined ? 2 : 1;
@@ -292,6 +315,7 @@ run_once(struct db *db, enum db_stmt s, const char *const *params,
 				rc = classify(db, res, retry);
 			} else if (rs != PGRES_TUPLES_OK &&
 			    rs != PGRES_COMMAND_OK && rs != PGRES_PIPELINE_ABORTED &&
+			    !(rs == PGRES_SINGLE_TUPLE && q < nq - 1) &&
 			    rc == APP_OK) {
 				set_err(db, "exec", res);
 				rc = APP_SYSTEM;
@@ -470,10 +494,11 @@ enum app_err
 db_stream(struct db *db, enum db_stmt s, const char *const *params)
 {
 	enum app_err	 rc;
+	int		 retry;
 
 	if ((rc = ensure(db)) != APP_OK)
 		return rc;
-	if ((rc = prepare(db, s)) != APP_OK)
+	if ((rc = prepare(db, s, &retry)) != APP_OK)
 		return rc;
 	if (!send_stmt(db, s, params)) {
 		set_err(db, "send", NULL);

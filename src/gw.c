@@ -5,7 +5,11 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +21,7 @@
 
 struct gw {
 	int		 cgi;
+	int		 timeout_s;	/* body reads: 0 waits forever */
 	int		 served;	/* CGI: the one request is done */
 	int		 active;
 	FCGX_Request	 req;
@@ -90,6 +95,19 @@ gw_read(void *ctx, char *buf, size_t n)
 	if (n > 1 << 20)
 		n = 1 << 20;
 	if (g->cgi) {
+		struct pollfd	 pfd;
+
+		pfd.fd = STDIN_FILENO;
+		pfd.events = POLLIN;
+		if (g->timeout_s > 0) {
+			do
+				k = poll(&pfd, 1, g->timeout_s * 1000);
+			while (k < 0 && errno == EINTR);
+			if (k == 0) {
+				errno = ETIMEDOUT;
+				return -1;
+			}
+		}
 		do
 			r = read(STDIN_FILENO, buf, n);
 		while (r < 0 && errno == EINTR);
@@ -156,4 +174,25 @@ void
 gw_shutdown(void)
 {
 	FCGX_ShutdownPending();
+}
+
+/*
+ * Bounds the wait for each read of the current request's body: a client
+ * (or server) that stops sending makes gw_read report the end early,
+ * which req_body() answers with 400.  FastCGI: a receive timeout on the
+ * connection (libfcgi has none of its own; the stream then reports an
+ * error and the connection is closed after the response).
+ */
+void
+gw_set_timeout(struct gw *g, int seconds)
+{
+	struct timeval	 tv;
+
+	g->timeout_s = seconds;
+	if (g->cgi || !g->active || g->req.ipcFd < 0)
+		return;
+	tv.tv_sec = seconds;
+	tv.tv_usec = 0;
+	(void)setsockopt(g->req.ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv));
 }

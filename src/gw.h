@@ -19,5 +19,6 @@ int		 gw_write(void *, const char *, size_t);
 void		 gw_finish(struct gw *);
 void		 gw_close(struct gw *);
 void		 gw_shutdown(void);
+void		 gw_set_timeout(struct gw *, int seconds);
 
 #endif

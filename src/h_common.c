@@ -180,6 +180,7 @@ h_ids(struct req *r, struct resp *w, struct str **ids, size_t *n)
 {
 	struct jsonw_ids	 j;
 	enum app_err		 rc;
+	size_t			 i;
 
 	*ids = NULL;
 	*n = 0;
@@ -201,6 +202,10 @@ h_ids(struct req *r, struct resp *w, struct str **ids, size_t *n)
 	}
 	if (rc != APP_OK)
 		return rc;
+	/* An id over max_id_length names no stored task: "missing". */
+	for (i = 0; i < j.n; i++)
+		if (r->max_id_len > 0 && j.ids[i].len > r->max_id_len)
+			j.ids[i].bad = 1;
 	*ids = j.ids;
 	*n = j.n;
 	return APP_OK;

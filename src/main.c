@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "buf.h"
 #include "cfg.h"
 #include "db.h"
@@ -129,16 +130,50 @@ redirect(struct req *r, struct resp *w)
 
 struct app {
 	struct cfg	 cfg;
+	struct auth	 auth;
 	struct db	*db;
 	char		 cfgerr[512];
 	int		 cfgbad;
 };
+
+/*
+ * A CORS preflight (OPTIONS from an allowed origin) of a known path:
+ * 204 with the methods of that path.  Returns 0 for an unknown path,
+ * which is then routed as usual (404, or 405 for OPTIONS).
+ */
+static int
+preflight(struct app *a, struct req *r, struct resp *w)
+{
+	const char	*m[8];
+	size_t		 n, i;
+	struct buf	 b;
+	char		 age[24];
+
+	if ((n = route_methods(r->dpath, r->dpathlen, m, NELEM(m))) == 0)
+		return 0;
+	buf_init(&b);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_adds(&b, ", ");
+		buf_adds(&b, m[i]);
+	}
+	w->status = 204;
+	if (!b.oom)
+		resp_header(w, "Access-Control-Allow-Methods", b.p);
+	buf_free(&b);
+	resp_header(w, "Access-Control-Allow-Headers",
+	    "Authorization, Content-Type");
+	snprintf(age, sizeof(age), "%ld", a->auth.cors_max_age);
+	resp_header(w, "Access-Control-Max-Age", age);
+	return 1;
+}
 
 static void
 serve(struct app *a, struct gw *g, struct req *r)
 {
 	struct resp		 w;
 	struct route_result	 rr;
+	struct auth_verdict	 av;
 	struct str		 param;
 	enum app_err		 rc = APP_OK;
 	double			 t0 = now_ms();
@@ -153,9 +188,34 @@ serve(struct app *a, struct gw *g, struct req *r)
 		note = a->cfgerr;
 		goto done;
 	}
+	/* Limits first, before routing: a 414 even for unknown paths. */
+	if (strlen(r->uri_path) > (size_t)a->cfg.max_path_length ||
+	    strlen(r->query) > (size_t)a->cfg.max_query_length) {
+		rc = APP_URITOOLONG;
+		goto done;
+	}
+	/* CORS: an allowed page sees every answer, errors included. */
+	if (auth_origin_allowed(&a->auth, r->origin)) {
+		resp_header(&w, "Access-Control-Allow-Origin", r->origin);
+		resp_header(&w, "Vary", "Origin");
+		if (strcmp(r->method, "OPTIONS") == 0 && preflight(a, r, &w))
+			goto done;
+	}
 	route_match(r->method, r->dpath, r->dpathlen, &rr);
 	switch (rr.kind) {
 	case ROUTE_FOUND:
+		if (rr.route->flags & ROUTE_OPEN)
+			break;
+		auth_check(&a->auth, r, rr.route->flags & ROUTE_WRITE, &av);
+		if (av.rc != APP_OK) {
+			if (av.challenge != NULL)
+				resp_header(&w, "WWW-Authenticate",
+				    av.challenge);
+			if (av.detail != NULL)
+				resp_set_detail(&w, av.detail, NULL, "");
+			rc = av.rc;
+			goto done;
+		}
 		break;
 	case ROUTE_METHOD:
 		resp_header(&w, "Allow", rr.route->method);
@@ -172,6 +232,9 @@ serve(struct app *a, struct gw *g, struct req *r)
 		rc = APP_NOMEM;
 		goto done;
 	}
+	/* Longer than any stored id can be: it simply matches nothing. */
+	if (param.len > (size_t)a->cfg.max_id_length)
+		param.bad = 1;
 	rc = rr.route->handler(r, &w, a->db, rr.param ? &param : NULL);
 	if (rc == APP_DBDOWN || rc == APP_SYSTEM || rc == APP_CONFLICT)
 		note = db_last_error(a->db);
@@ -202,6 +265,7 @@ main(int argc, char *argv[])
 	struct sigaction	 sa;
 	struct db_opts		 o;
 	const char		*cpath = NULL, *found;
+	char			 why[256];
 	unsigned long		 nreq = 0;
 	int			 ch, test = 0, rc;
 
@@ -225,14 +289,20 @@ main(int argc, char *argv[])
 	if ((found = cfg_find(cpath, argv[0])) != NULL &&
 	    !cfg_load(&a.cfg, found, a.cfgerr, sizeof(a.cfgerr)))
 		a.cfgbad = 1;
+	if (!a.cfgbad && !auth_init(&a.auth, &a.cfg, why, sizeof(why))) {
+		snprintf(a.cfgerr, sizeof(a.cfgerr), "%s: %s",
+		    found ? found : "(defaults)", why);
+		a.cfgbad = 1;
+	}
 	if (test) {
-		if (a.cfgbad) {
+		if (a.cfgbad)
 			fprintf(stderr, "taskgate: %s\n", a.cfgerr);
-			return 1;
-		}
-		printf("taskgate: configuration %s ok\n",
-		    found ? found : "(defaults)");
-		return 0;
+		else
+			printf("taskgate: configuration %s ok\n",
+			    found ? found : "(defaults)");
+		auth_free(&a.auth);
+		cfg_free(&a.cfg);
+		return a.cfgbad ? 1 : 0;
 	}
 	if (a.cfgbad)
 		fprintf(stderr, "taskgate[%ld]: error config: %s\n",
@@ -280,6 +350,8 @@ main(int argc, char *argv[])
 			r.id = ++nreq;
 			r.max_body = (size_t)a.cfg.max_body_size;
 			r.max_ids = (size_t)a.cfg.max_ids;
+			r.max_id_len = (size_t)a.cfg.max_id_length;
+			gw_set_timeout(g, (int)a.cfg.body_timeout);
 			serve(&a, g, &r);
 		}
 		req_free(&r);
@@ -287,6 +359,7 @@ main(int argc, char *argv[])
 	}
 	gw_close(g);
 	db_free(a.db);
+	auth_free(&a.auth);
 	cfg_free(&a.cfg);
 	return 0;
 }

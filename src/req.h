@@ -58,6 +58,7 @@ struct req {
 	int		 body_read;
 	size_t		 max_body;	/* limits, from the config */
 	size_t		 max_ids;
+	size_t		 max_id_len;	/* longer ids cannot be stored */
 	req_read_fn	 rd;
 	void		*rdctx;
 };

@@ -24,6 +24,7 @@ static const struct {
 	[APP_METHOD] =		{ 405, "Method Not Allowed" },
 	[APP_CONFLICT] =	{ 409, "Conflict" },
 	[APP_TOOBIG] =		{ 413, "Request body too large" },
+	[APP_URITOOLONG] =	{ 414, "URI Too Long" },
 	[APP_FORBIDDEN] =	{ 403, "Forbidden" },
 	[APP_UNAUTH] =		{ 401, "Not authenticated" },
 	[APP_DBDOWN] =		{ 503, "Database unavailable" },
@@ -122,7 +123,7 @@ send_head(struct resp *r, int with_length)
 	buf_printf(&h, "Status: %d %s\r\n", r->status, resp_reason(r->status));
 	if (r->status != 307 && r->status != 204)
 		buf_adds(&h, "Content-Type: application/json\r\n");
-	if (with_length)
+	if (with_length && r->status != 204)
 		buf_printf(&h, "Content-Length: %zu\r\n", r->body.len);
 	if (r->hdrs.len > 0)
 		buf_add(&h, r->hdrs.p, r->hdrs.len);

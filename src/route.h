@@ -21,6 +21,7 @@ typedef enum app_err (*route_handler)(struct req *, struct resp *,
     struct db *, const struct str *);
 
 #define ROUTE_WRITE	0x01	/* changes data: access-controlled */
+#define ROUTE_OPEN	0x02	/* no access control at all (health, version) */
 
 struct route {
 	const char	*method;
@@ -47,6 +48,8 @@ struct route_result {
 void	route_match(const char *method, const char *path, size_t len,
 	    struct route_result *);
 size_t	route_strip_slashes(const char *raw, size_t len);
+size_t	route_methods(const char *path, size_t len, const char **out,
+	    size_t max);
 
 extern const struct route route_table[];
 extern const size_t route_count;

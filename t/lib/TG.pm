@@ -144,6 +144,7 @@ sub tg_lighttpd {
 	my $procs = $o{procs} // 1;
 	my $bin = $o{bin} // tg_bin();
 	open my $f, '>', "$d/lighttpd.conf" or die;
+	print $f $o{lighttpd_pre} if $o{lighttpd_pre};
 	print $f <<"CONF";
 server.document-root = "$d/www"
 server.bind = "127.0.0.1"
@@ -160,6 +161,7 @@ fastcgi.server = ( "$prefix/api" => ((
 	"bin-environment" => ( "TASKGATE_CONFIG" => "$d/taskgate.conf" ),
 )) )
 CONF
+	print $f $o{lighttpd_conf} if $o{lighttpd_conf};
 	close $f;
 	my $pid = tg_spawn(cmd => ['lighttpd', '-D', '-f', "$d/lighttpd.conf"],
 	    log => "$d/stdout.log");
