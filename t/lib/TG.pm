@@ -392,12 +392,12 @@ sub tg_apache {
 	my $d = tg_subdir('apache' . ($o{tag} // ''));
 	my $docroot = $o{docroot} // tg_subdir('apache' . ($o{tag} // '') . '/www');
 	mkdir "$d/run";
-	my $port = tg_free_port();
+	my $port = $o{port} // tg_free_port();
 	my $m = tg_apache_modules();
 	my $mpm = $o{mpm} // 'event';
 	my $ao = $o{allowoverride} // 'None';
-	my @mods = ("mpm_$mpm", qw(authz_core authz_host alias mime dir env
-	    unixd), @{ $o{modules} || [] });
+	my @mods = ("mpm_$mpm", qw(authz_core authz_host alias mime dir env),
+	    @{ $o{modules} || [] });
 	my $load = join '', map { "LoadModule ${_}_module $m/mod_$_.so\n" } @mods;
 	my ($u) = getpwnam('www-data') ? ('www-data') : ('nobody');
 	my $g = getgrnam($u) ? $u : 'nogroup';
@@ -510,7 +510,7 @@ sub tg_spawn_fcgi {
 }
 
 push @EXPORT, qw(tg_conf_template tg_write tg_copy_bin tg_subdir
-	tg_wait_file tg_apache tg_nginx tg_spawn_fcgi);
+	tg_wait_file tg_apache tg_apache_modules tg_nginx tg_spawn_fcgi);
 
 1;
 
