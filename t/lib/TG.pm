@@ -433,8 +433,12 @@ Timeout 60
 	AllowOverride $ao
 	Require all granted
 </Directory>
+# As Debian's apache2.conf: never serve .htaccess / .htpasswd.
+<FilesMatch "^\.ht">
+	Require all denied
+</FilesMatch>
 $fcgid$cgid
-$o{site}
+@{[ $o{site} // '' ]}
 CONF
 	tg_write("$d/httpd.conf", $conf);
 	my $t = `apache2 -t -f $d/httpd.conf 2>&1`;

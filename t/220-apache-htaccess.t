@@ -1,0 +1,66 @@
+#!/usr/bin/perl
+# conf/htaccess as documented (shared hosting): the binary as
+# taskgate.fcgi with taskgate.conf beside it and the .htaccess, in the
+# document root and in a /taskgate/ subdirectory, through a real Apache
+# 2.4 with AllowOverride All.  Plain CGI (mod_cgid, mod_fcgid absent:
+# the .htaccess falls back to cgi-script), then FastCGI (mod_fcgid loaded:
+# fcgid-script) with the same files.  The smoke set at both mounts;
+# taskgate.conf is denied to the web.
+use strict;
+use warnings;
+use Test::More;
+use TG;
+
+plan skip_all => 'apache2 not installed' unless -x '/usr/sbin/apache2';
+
+my $c = tg_cluster();
+my $ht = tg_conf_template('htaccess');
+
+# Installs the shared-hosting layout into DIR.
+sub install {
+	my ($dir) = @_;
+	tg_write("$dir/.htaccess", $ht, 0644);
+	tg_copy_bin("$dir/taskgate.fcgi");
+	tg_write("$dir/taskgate.conf", "database = " . $c->dsn .
+	    "\nmax_body_size = 1024\n", 0644);
+}
+
+my @modes = (['cgi', ['cgid', 'rewrite']]);
+push @modes, ['fcgid', ['fcgid', 'rewrite']]
+    if -f tg_apache_modules() . '/mod_fcgid.so';
+for my $m (@modes) {
+	my ($mode, $mods) = @$m;
+	my $www = tg_subdir("ht-$mode");
+	install($www);
+	install(tg_subdir("ht-$mode/taskgate"));
+	my $w = tg_apache(tag => "-ht-$mode", docroot => $www,
+	    allowoverride => 'All', modules => $mods);
+	my $b = $w->{base};
+
+	tg_smoke($c, $b, "h${mode}root");
+	tg_smoke($c, "$b/taskgate", "h${mode}sub");
+
+	my ($st, $h, $body) = tg_http(GET => "$b/taskgate/taskgate.conf");
+	is($st, 403, "$mode: taskgate.conf in the subdirectory is denied");
+	unlike($body, qr/database/, "$mode: ... and not shown");
+	($st, $h, $body) = tg_http(GET => "$b/taskgate.conf");
+	is($st, 403, "$mode: taskgate.conf in the document root is denied");
+	($st, $h, $body) = tg_http(GET => "$b/taskgate/.htaccess");
+	is($st, 403, "$mode: .htaccess is not served");
+	# The binary itself outside /api: taskgate's own 404, not a download.
+	($st, $h, $body) = tg_http(GET => "$b/taskgate/taskgate.fcgi");
+	is("$st $body", '404 {"detail":"Not Found"}', "$mode: the binary URL runs it (no API path: 404)");
+	# Which handler ran: CGI processes serve one request each (req=1).
+	my $log = `cat $w->{errlog}`;
+	if ($mode eq 'cgi') {
+		unlike($log, qr/taskgate\[\d+\]: info req=2 /, 'cgi: one request per process');
+		like($log, qr/taskgate\[\d+\]: info req=1 "GET \/taskgate\/api\/tasks/, 'cgi: requests logged');
+	} else {
+		like($log, qr/taskgate\[\d+\]: info req=[2-9]\d* "GET \/taskgate\/api\/tasks/,
+		    'fcgid: long-lived processes serve several requests');
+	}
+	unlike($log, qr/taskgate\[\d+\]: error/, "$mode: no taskgate errors logged");
+	tg_stop($w->{pid});
+}
+
+done_testing();
