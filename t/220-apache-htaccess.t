@@ -5,7 +5,8 @@
 # 2.4 with AllowOverride All.  Plain CGI (mod_cgid, mod_fcgid absent:
 # the .htaccess falls back to cgi-script), then FastCGI (mod_fcgid loaded:
 # fcgid-script) with the same files.  The smoke set at both mounts;
-# taskgate.conf is denied to the web.
+# taskgate.conf is denied to the web.  Then conf/apache-cgi.conf
+# (ScriptAlias in a vhost, mod_cgid) at the root and under /taskgate.
 use strict;
 use warnings;
 use Test::More;
@@ -60,6 +61,33 @@ for my $m (@modes) {
 		    'fcgid: long-lived processes serve several requests');
 	}
 	unlike($log, qr/taskgate\[\d+\]: error/, "$mode: no taskgate errors logged");
+	tg_stop($w->{pid});
+}
+
+# conf/apache-cgi.conf: ScriptAlias in a vhost, mod_cgid, root and prefix.
+for my $m (['root', ''], ['sub', '/taskgate']) {
+	my ($tag, $prefix) = @$m;
+	my $d = tg_subdir("cgi-$tag");
+	my $lib = tg_subdir("cgi-$tag/lib");
+	tg_copy_bin("$lib/taskgate.cgi");
+	tg_write("$d/taskgate.conf", "database = " . $c->dsn .
+	    "\nmax_body_size = 1024\n", 0644);
+	my $www = tg_subdir("cgi-$tag/www");
+	my $port = tg_free_port();
+	my $w = tg_apache(tag => "-cgi-$tag", port => $port, docroot => $www,
+	    modules => ['cgid'],
+	    site => tg_conf_template('apache-cgi.conf',
+		['*:80', "*:$port"], ['/var/www/html', $www],
+		['ScriptAlias /api ', "ScriptAlias $prefix/api "],
+		['/usr/local/lib/taskgate', $lib],
+		['/etc/taskgate/taskgate.conf', "$d/taskgate.conf"]));
+	tg_smoke($c, $w->{base} . $prefix, "sa$tag");
+	tg_task($c, "sa$tag", backend => 'cgi');
+	my ($st, $h, $body) = tg_http(GET => "$w->{base}$prefix/api/tasks/sa$tag%2Fshards");
+	is("$st $body", qq(200 {"task_id":"sa$tag","shard_count":0,"shards":[]}),
+	    "scriptalias $tag: %2F is a slash (AllowEncodedSlashes)");
+	unlike(`cat $w->{errlog}`, qr/taskgate\[\d+\]: (error|info req=2 )/,
+	    "scriptalias $tag: CGI, one request per process, no errors");
 	tg_stop($w->{pid});
 }
 

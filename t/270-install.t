@@ -19,7 +19,7 @@ ok(-x "$p/bin/taskgate", 'bin/taskgate');
 is(`'$p/bin/taskgate' -V`, `'$ENV{TG_BIN}' -V`, 'installed binary runs (-V)');
 ok(-x "$p/bin/taskgate-migrate", 'bin/taskgate-migrate');
 ok(-f "$p/share/taskgate/001_schema.sql", 'schema in pkgdatadir');
-for my $f (qw(apache-fcgid.conf htaccess lighttpd.conf nginx.conf
+for my $f (qw(apache-fcgid.conf apache-cgi.conf htaccess lighttpd.conf nginx.conf
     taskgate.socket taskgate.service taskgate.conf.sample)) {
 	ok(-f "$p/share/doc/taskgate/examples/$f", "example $f");
 }
@@ -27,7 +27,9 @@ my $man = "$p/share/man/man8/taskgate.8";
 ok(-f $man, 'man page taskgate(8)');
 SKIP: {
 	skip 'groff not installed', 2 unless -x '/usr/bin/groff';
-	my $lint = `groff -mandoc -Tutf8 -ww -z '$man' 2>&1`;
+	# (A long temporary prefix may not fit a line: not the page's fault.)
+	my $lint = join '', grep { !/can't break line/ }
+	    `groff -mandoc -Tutf8 -ww -z '$man' 2>&1`;
 	is($lint, '', 'man page formats without warnings');
 	my $txt = `groff -mandoc -Tascii '$man' 2>/dev/null | col -b`;
 	like($txt, qr/TASKGATE_CONFIG.*SIGTERM.*EXIT STATUS/s, 'man page has its sections');
