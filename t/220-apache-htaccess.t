@@ -51,6 +51,18 @@ for my $m (@modes) {
 	# The binary itself outside /api: taskgate's own 404, not a download.
 	($st, $h, $body) = tg_http(GET => "$b/taskgate/taskgate.fcgi");
 	is("$st $body", '404 {"detail":"Not Found"}', "$mode: the binary URL runs it (no API path: 404)");
+	# A body refused from CONTENT_LENGTH alone, 20 times: under mod_cgid
+	# the response used to be lost when taskgate exited without reading
+	# the body (Apache: "Error writing request body to script").
+	my $big = '{"task_ids":[' . join(',', map { qq("b$_") } 1 .. 3000) . ']}';
+	my %r;
+	for (1 .. 20) {
+		($st, $h, $body) = tg_http(POST => "$b/taskgate/api/tasks/bulk-delete",
+		    headers => { 'Content-Type' => 'application/json' }, body => $big);
+		$r{"$st $body"}++;
+	}
+	is_deeply(\%r, { '413 {"detail":"Request body too large"}' => 20 },
+	    "$mode: 20 oversized bodies, 20 JSON 413s");
 	# Which handler ran: CGI processes serve one request each (req=1).
 	my $log = `cat $w->{errlog}`;
 	if ($mode eq 'cgi') {
