@@ -61,7 +61,9 @@ my $long = 'L' x 3000;
 ($st, $h, $body) = tg_http(GET => "$sub->{base}/api/tasks/$long");
 is("$st $body", qq(404 {"detail":"Task '$long' not found"}), 'long id through mod_fcgid');
 
-# Recycling: FcgidMaxRequestsPerProcess 5, 50 sequential requests.
+# Recycling: FcgidMaxRequestsPerProcess 5, 50 sequential requests.  (Slow:
+# mod_fcgid makes a request that finds no idle process wait for a spawn,
+# about two seconds per recycle here.)
 my (%st, $bad);
 for my $i (1 .. 50) {
 	($st, $h, $body) = tg_http(GET => "$sub->{base}/api/tasks/ap");
