@@ -2,7 +2,7 @@
 # conf/htaccess as documented (shared hosting): the binary as
 # taskgate.fcgi with taskgate.conf beside it and the .htaccess, in the
 # document root and in a /taskgate/ subdirectory, through a real Apache
-# 2.4 with AllowOverride All.  Plain CGI (mod_cgid, mod_fcgid absent:
+# 2.4 with the AllowOverride it documents.  Plain CGI (mod_cgid, mod_fcgid absent:
 # the .htaccess falls back to cgi-script), then FastCGI (mod_fcgid loaded:
 # fcgid-script) with the same files.  The smoke set at both mounts;
 # taskgate.conf is denied to the web.  Then conf/apache-cgi.conf
@@ -35,7 +35,9 @@ for my $m (@modes) {
 	install($www);
 	install(tg_subdir("ht-$mode/taskgate"));
 	my $w = tg_apache(tag => "-ht-$mode", docroot => $www,
-	    allowoverride => 'All', modules => $mods);
+	    # The minimum conf/htaccess documents (hosts often allow All).
+	    allowoverride => 'FileInfo AuthConfig Options=ExecCGI,Indexes',
+	    modules => $mods);
 	my $b = $w->{base};
 
 	tg_smoke($c, $b, "h${mode}root");
