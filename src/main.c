@@ -263,6 +263,7 @@ main(int argc, char *argv[])
 	struct gw		*g;
 	struct req		 r;
 	struct sigaction	 sa;
+	sigset_t		 stopset;
 	struct db_opts		 o;
 	const char		*cpath = NULL, *found;
 	char			 why[256];
@@ -314,6 +315,10 @@ main(int argc, char *argv[])
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigemptyset(&stopset);
+	sigaddset(&stopset, SIGTERM);
+	sigaddset(&stopset, SIGINT);
+	sigaddset(&stopset, SIGUSR1);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
@@ -337,6 +342,16 @@ main(int argc, char *argv[])
 				continue;
 			break;
 		}
+		/*
+		 * The stop signals wait while a request is served, and are
+		 * delivered at the unblock below (the loop then ends before
+		 * the next accept).  libfcgi does not retry a write that a
+		 * signal interrupts (EINTR): a SIGTERM from mod_fcgid's
+		 * recycling, systemd's stop or a supervisor of spawn-fcgi
+		 * while a long list streams to a slow client would otherwise
+		 * truncate the response (t/250-sigterm.t).
+		 */
+		sigprocmask(SIG_BLOCK, &stopset, NULL);
 		if (req_init(&r, gw_getenv, g, gw_read, g,
 		    a.cfg.base_path) != APP_OK) {
 			/* Out of memory: answer 500 without the request. */
@@ -356,6 +371,7 @@ main(int argc, char *argv[])
 		}
 		req_free(&r);
 		gw_finish(g);
+		sigprocmask(SIG_UNBLOCK, &stopset, NULL);
 	}
 	gw_close(g);
 	db_free(a.db);
