@@ -22,6 +22,7 @@
 struct gw {
 	int		 cgi;
 	int		 timeout_s;	/* body reads: 0 waits forever */
+	int		 body_ended;	/* CGI: stdin hit EOF or timed out */
 	int		 served;	/* CGI: the one request is done */
 	int		 active;
 	unsigned long long nread;	/* CGI: body bytes read so far */
@@ -108,6 +109,7 @@ gw_read(void *ctx, char *buf, size_t n)
 				k = poll(&pfd, 1, g->timeout_s * 1000);
 			while (k < 0 && errno == EINTR);
 			if (k == 0) {
+				g->body_ended = 1;
 				errno = ETIMEDOUT;
 				return -1;
 			}
@@ -117,6 +119,8 @@ gw_read(void *ctx, char *buf, size_t n)
 		while (r < 0 && errno == EINTR);
 		if (r > 0)
 			g->nread += (unsigned long long)r;
+		else
+			g->body_ended = 1;
 		return (long)r;
 	}
 	k = FCGX_GetStr(buf, (int)n, g->req.in);
@@ -178,10 +182,26 @@ cgi_drain(struct gw *g)
 	cl = strtoull(v, &end, 10);
 	if (errno != 0 || *end != '\0' || cl <= g->nread)
 		return;
+	/* A body that already ended early (EOF, stall) has nothing left. */
+	if (g->body_ended)
+		return;
 	left = cl - g->nread;
 	if (left > GW_DRAIN_MAX)
 		left = GW_DRAIN_MAX;
 	while (left > 0) {
+		/* The same bound on each wait as the body reads themselves. */
+		if (g->timeout_s > 0) {
+			struct pollfd	 pfd;
+			int		 k;
+
+			pfd.fd = STDIN_FILENO;
+			pfd.events = POLLIN;
+			do
+				k = poll(&pfd, 1, g->timeout_s * 1000);
+			while (k < 0 && errno == EINTR);
+			if (k <= 0)
+				break;
+		}
 		r = read(STDIN_FILENO, b, left < sizeof(b) ? (size_t)left : sizeof(b));
 		if (r < 0 && errno == EINTR)
 			continue;
