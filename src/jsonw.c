@@ -524,6 +524,33 @@ pj_number_obj(const char *s, size_t n, int isint)
 	return o;
 }
 
+/*
+ * json-c keys are C strings, and a key may hold "\u0000": cut at the
+ * NUL it would become another key ("task_ids\u0000x" taken for
+ * "task_ids").  Such a key is stored with each NUL as 0xFF, a byte no
+ * key can otherwise hold (the body is valid UTF-8, unescaping makes
+ * UTF-8), and put_key() turns it back.  Returns json-c's result.
+ */
+static int
+add_member(json_object *o, json_object *k, json_object *v)
+{
+	const char	*ks = json_object_get_string(k);
+	size_t		 kl = (size_t)json_object_get_string_len(k), i;
+	char		*t;
+	int		 rc;
+
+	if (memchr(ks, '\0', kl) == NULL)
+		return json_object_object_add(o, ks, v);
+	if ((t = malloc(kl + 1)) == NULL)
+		return -1;
+	for (i = 0; i < kl; i++)
+		t[i] = ks[i] == '\0' ? (char)0xFF : ks[i];
+	t[kl] = '\0';
+	rc = json_object_object_add(o, t, v);
+	free(t);
+	return rc;
+}
+
 static json_object *
 pj_container(struct pj *p, size_t *idx, int *err, int obj)
 {
@@ -580,8 +607,7 @@ pj_container(struct pj *p, size_t *idx, int *err, int obj)
 			int	 rc;
 
 			if (obj)
-				rc = json_object_object_add(o,
-				    json_object_get_string(k), v);
+				rc = add_member(o, k, v);
 			else
 				rc = json_object_array_add(o, v);
 			json_object_put(k);
@@ -746,6 +772,27 @@ jsonw_is_json_type(const char *ct)
 	return sl > 5 && strncasecmp(end - 5, "+json", 5) == 0;
 }
 
+/* Writes an object key stored by add_member(). */
+static void
+put_key(struct buf *b, const char *key)
+{
+	struct buf	 t;
+	const char	*q;
+
+	if (strchr(key, 0xFF) == NULL) {
+		jsonw_strz(b, key);
+		return;
+	}
+	buf_init(&t);
+	for (q = key; *q != '\0'; q++)
+		buf_addc(&t, *q == (char)0xFF ? '\0' : *q);
+	if (t.oom)
+		b->oom = 1;
+	else
+		jsonw_str(b, t.p, t.len);
+	buf_free(&t);
+}
+
 /* Writes a json-c value (NULL is null) compactly, Python-style. */
 static void
 put_value(struct buf *b, json_object *o)
@@ -787,7 +834,7 @@ put_value(struct buf *b, json_object *o)
 			if (!first)
 				buf_addc(b, ',');
 			first = 0;
-			jsonw_strz(b, key);
+			put_key(b, key);
 			buf_addc(b, ':');
 			put_value(b, val);
 		}

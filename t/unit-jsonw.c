@@ -182,6 +182,16 @@ main(void)
 		ok(strncmp(py(deep), "Maximum nesting depth exceeded", 30) == 0,
 		    "deep nesting is bounded");
 	}
+	/* A key with a NUL is not "task_ids" (json-c keys are C strings:
+	 * it used to be cut at the NUL and taken for it). */
+	rc = ids_of("{\"task_ids\\u0000x\":[\"victim\"]}", "application/json");
+	ok(rc == APP_OK && ids.n == 0, "task_ids\\u0000x is another key");
+	jsonw_ids_free(&ids);
+	rc = ids_of("{\"task_ids\":{\"a\\u0000b\":1,\"a\":2,\"a\\u0000b\":3}}",
+	    "application/json");
+	is_str(err.p, "{\"detail\":[{\"type\":\"list_type\",\"loc\":[\"body\","
+	    "\"task_ids\"],\"msg\":\"Input should be a valid list\",\"input\":"
+	    "{\"a\\u0000b\":3,\"a\":2}}]}", "NUL in a key echoes as \\u0000");
 	buf_free(&b);
 	buf_free(&err);
 	return done_testing();
