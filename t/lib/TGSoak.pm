@@ -15,7 +15,7 @@ use Time::HiRes qw(time sleep);
 use Socket qw(IPPROTO_TCP TCP_NODELAY);
 use TG;
 
-our @EXPORT = qw(soak_fixtures soak_run vg_available vg_cmd vg_lighttpd vg_stop vg_check_log);
+our @EXPORT = qw(soak_fixtures soak_run asan_build vg_available vg_cmd vg_lighttpd vg_stop vg_check_log);
 
 # Fixtures: $n active tasks t0..t{n-1} with shards, results and metadata
 # (escapes, non-ASCII), and $n/10 archived ones a0.. with archived shards.
@@ -106,20 +106,22 @@ sub step {
 # progress => sub ($i) called every $o{every} (1000) requests and at the
 # end.
 # Returns a hash: n, bad (list of "name: got X" strings), by_status,
-# seconds.
+# seconds, down_db (requests that met the outage and got their 503).
 sub soak_run {
 	my ($c, $w, %o) = @_;
 	my ($n, $na) = ($o{tasks} // 300, $o{archived} // 30);
 	my $total = $o{n} // 2000;
 	my $http = TGSoak::HTTP->new(max_redirect => 0, timeout => 120, keep_alive => 1);
 	my (%st, @bad);
+	my $down_db = 0;
 	my $t0 = time;
 	my ($down_from, $down_to) = $o{outage} ?
 	    (int($total * 0.5), int($total * 0.5) + ($o{outage_len} // 50)) : (-1, -1);
 	for my $i (0 .. $total - 1) {
 		if ($i == $down_from) { $c->stop('fast') }
 		if ($i == $down_to) { $c->start }
-		if ($o{churn} && $i % 500 == 250) {
+		if ($o{churn} && $i % 500 == 100 &&
+		    !($i >= $down_from && $i < $down_to)) {
 			$c->sql("INSERT INTO tasks (task_id, backend, status) SELECT 'c$i-' || g, 'b', 'failed' FROM generate_series(1, 3) g");
 			my $r = $http->request('DELETE', "$w->{base}/api/tasks/c$i-1");
 			push @bad, "churn delete: got $r->{status}" unless $r->{status} == 200;
@@ -138,6 +140,7 @@ sub soak_run {
 		my $down = $i >= $down_from && $i < $down_to;
 		my $nodb = $name =~ /^(?:health|version|405|307|unknown path|NUL id 404|invalid UTF-8 filter|.*4(?:00|13|22).*)$/;
 		if ($down && !$nodb) {
+			$down_db++;
 			push @bad, "$i $name (db down): got $s"
 			    unless $s == 503 && ($r->{headers}{'retry-after'} // '') ne '';
 		} elsif ($s !~ /^(?:$want)$/) {
@@ -146,7 +149,8 @@ sub soak_run {
 		$o{progress}->($i + 1) if $o{progress} &&
 		    (($i + 1) % ($o{every} // 1000) == 0 || $i + 1 == $total);
 	}
-	return (n => $total, bad => \@bad, by_status => \%st, seconds => time - $t0);
+	return (n => $total, bad => \@bad, by_status => \%st, seconds => time - $t0,
+	    down_db => $down_db);
 }
 
 # HTTP::Tiny writes headers and body separately: without TCP_NODELAY each
@@ -163,13 +167,19 @@ package TGSoak;
 
 # Valgrind memcheck: a leak (definite or indirect) or any memory error
 # makes the process exit 99, and its log says so.
-sub vg_available {
-	return 'valgrind is not installed' if system('valgrind --version >/dev/null 2>&1') != 0;
-	# A sanitizer build cannot run under valgrind (the ASan run covers it).
-	open my $fh, '<:raw', tg_bin() or return "cannot read " . tg_bin();
+# True when taskgate was built with AddressSanitizer (it cannot run
+# under valgrind; its own LeakSanitizer does the job instead).
+sub asan_build {
+	open my $fh, '<:raw', tg_bin() or die "cannot read " . tg_bin() . ": $!\n";
 	local $/;
 	my $img = <$fh>;
-	return 'taskgate is an AddressSanitizer build' if $img =~ /AddressSanitizer/;
+	return $img =~ /AddressSanitizer/ ? 1 : 0;
+}
+
+# Why valgrind cannot be used, or undef.
+sub vg_available {
+	return 'valgrind is not installed' if system('valgrind --version >/dev/null 2>&1') != 0;
+	return 'taskgate is an AddressSanitizer build' if asan_build();
 	return undef;
 }
 
