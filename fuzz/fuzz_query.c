@@ -13,6 +13,8 @@
  *    acceptance, same value), and every accepted value round-trips
  *    through snprintf("%lld"), with whitespace and ".00" around it.
  *  - req_parse_bool: agrees with strcasecmp against the word lists.
+ *  - a 422 body echoing the decoded values (jsonw_qerr) is strict JSON
+ *    and valid UTF-8.
  */
 #include "config.h"
 
@@ -21,6 +23,8 @@
 #include <wchar.h>
 
 #include "fuzz.h"
+#include "buf.h"
+#include "jsonw.h"
 #include "req.h"
 
 int LLVMFuzzerInitialize(int *, char ***);
@@ -229,14 +233,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (qs[i] == '&')
 			pieces++;
 	if (req_parse_query(qs, &q, &nq)) {
+		struct buf	 e;
+
 		CHECK(nq <= pieces);
+		buf_init(&e);
+		jsonw_qerr_open(&e);
 		for (i = 0; i < nq; i++) {
 			check_str(&q[i].key);
 			check_str(&q[i].val);
 			/* Every decoded value goes through the grammar too. */
 			check_int(q[i].val.p, q[i].val.len);
 			check_bool(q[i].val.p, q[i].val.len);
+			jsonw_qerr(&e, "int_parsing", "limit", "Input should be "
+			    "a valid integer", &q[i].val);
 		}
+		jsonw_qerr_close(&e);
+		CHECK(!e.oom);
+		CHECK(fz_strict_json(e.p, e.len));
+		CHECK(req_utf8_valid(e.p, e.len));
+		buf_free(&e);
 		req_free_query(q, nq);
 	}
 	free(qs);

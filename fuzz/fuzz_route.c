@@ -20,11 +20,14 @@
  *    for a path ending in '/' whose stripped form matches a route;
  *  - route_strip_slashes never grows the path and leaves no trailing
  *    '/' or "%2F";
- *  - the parameter goes through req_str_set into valid UTF-8.
+ *  - the parameter goes through req_str_set into valid UTF-8, and the
+ *    404 body naming it (jsonw_detail) is strict JSON.
  */
 #include "config.h"
 
 #include "fuzz.h"
+#include "buf.h"
+#include "jsonw.h"
 #include "req.h"
 #include "route.h"
 
@@ -119,8 +122,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    rr.param + rr.paramlen <= dec + dlen);
 			CHECK(memchr(rr.param, '/', rr.paramlen) == NULL);
 			if (req_str_set(&param, rr.param, rr.paramlen)) {
+				struct buf	 d;
+
 				CHECK(req_utf8_valid(param.p, param.len));
 				CHECK(param.p[param.len] == '\0');
+				buf_init(&d);
+				jsonw_detail(&d, "Task '", &param, "' not found");
+				CHECK(!d.oom && fz_strict_json(d.p, d.len));
+				CHECK(req_utf8_valid(d.p, d.len));
+				buf_free(&d);
 				req_str_free(&param);
 			}
 		} else

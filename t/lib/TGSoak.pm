@@ -173,7 +173,7 @@ sub asan_build {
 	open my $fh, '<:raw', tg_bin() or die "cannot read " . tg_bin() . ": $!\n";
 	local $/;
 	my $img = <$fh>;
-	return $img =~ /AddressSanitizer/ ? 1 : 0;
+	return $img =~ /AddressSanitizer|__asan_init/ ? 1 : 0;
 }
 
 # Why valgrind cannot be used, or undef.
