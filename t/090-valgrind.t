@@ -170,7 +170,8 @@ for my $i (0 .. $#cgi) {
 		($ok, $text) = vg_check_log($log);
 		$ok &&= $rc != 99;
 	}
-	is($st, $want, "CGI $name: status $want");
+	is($st, $want, "CGI $name: status $want") or diag(`head -c 600 '$dir/out.$i'`
+	    . "\nstderr: " . `tail -c 600 '$dir/err.$i'`);
 	if (!ok($ok, "CGI $name: no leak, no memory error ($tool)")) {
 		diag("exit $rc; log $log:\n$text");
 	}
