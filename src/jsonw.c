@@ -99,11 +99,14 @@ civil(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 /*
  * Appends a quoted time as Python's datetime.isoformat() of the UTC
  * instant: 2026-11-28T16:44:43.120500+00:00, without the fraction when
- * the microseconds are 0.  PostgreSQL's infinities come out as
- * "infinity" and "-infinity" (Python has no such datetime).
+ * the microseconds are 0.  us counts microseconds from the day that is
+ * day0 days after 1970-01-01; days and seconds are split off before the
+ * epochs are reconciled, so no int64 value overflows.  INT64_MAX and
+ * INT64_MIN (PostgreSQL's infinities) come out as "infinity" and
+ * "-infinity" (Python has no such datetime).
  */
-void
-jsonw_time(struct buf *b, int64_t us)
+static void
+put_time(struct buf *b, int64_t us, int64_t day0)
 {
 	int64_t		 days, secs, y;
 	unsigned	 m, d;
@@ -129,13 +132,32 @@ jsonw_time(struct buf *b, int64_t us)
 		secs += 86400;
 		days--;
 	}
-	civil(days, &y, &m, &d);
+	civil(days + day0, &y, &m, &d);
 	buf_printf(b, "\"%04lld-%02u-%02uT%02lld:%02lld:%02lld", (long long)y,
 	    m, d, (long long)(secs / 3600), (long long)(secs / 60 % 60),
 	    (long long)(secs % 60));
 	if (frac != 0)
 		buf_printf(b, ".%06ld", frac);
 	buf_adds(b, "+00:00\"");
+}
+
+/* A time in microseconds since the unix epoch; see put_time(). */
+void
+jsonw_time(struct buf *b, int64_t us)
+{
+	put_time(b, us, 0);
+}
+
+/*
+ * A time in PostgreSQL's own microseconds since 2000-01-01 (what a
+ * binary timestamptz holds).  Converting those to unix microseconds
+ * first would overflow for the last 29 years PostgreSQL allows
+ * (294247..294276 AD): signed overflow, a garbage date.
+ */
+void
+jsonw_time_pg(struct buf *b, int64_t us)
+{
+	put_time(b, us, 10957);		/* 1970-01-01 .. 2000-01-01 */
 }
 
 static int
