@@ -15,6 +15,8 @@
  *  - req_parse_bool: agrees with strcasecmp against the word lists.
  *  - a 422 body echoing the decoded values (jsonw_qerr) is strict JSON
  *    and valid UTF-8.
+ *  - the first 8 bytes as a time (unix and PostgreSQL epochs) format
+ *    without UB into one JSON string.
  */
 #include "config.h"
 
@@ -197,6 +199,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct qparam	*q;
 	struct str	 v;
 	size_t		 nq, i, pieces, dn;
+
+	if (size >= 8) {
+		struct buf	 t;
+		int64_t		 us;
+
+		memcpy(&us, data, sizeof(us));
+		buf_init(&t);
+		jsonw_time(&t, us);
+		CHECK(!t.oom && t.p[0] == '"' && fz_strict_json(t.p, t.len));
+		buf_reset(&t);
+		jsonw_time_pg(&t, us);
+		CHECK(!t.oom && t.p[0] == '"' && fz_strict_json(t.p, t.len));
+		buf_free(&t);
+	}
 
 	/* The whole input, NUL bytes included, through the scalar parsers. */
 	check_int(s, size);
