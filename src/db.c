@@ -32,7 +32,6 @@
 #include "db.h"
 
 #define JSONBOID	3802
-#define PG_EPOCH_US	946684800000000LL	/* 2000-01-01 in unix µs */
 
 struct db {
 	PGconn		*conn;
@@ -461,15 +460,16 @@ db_bool(const struct db_res *r, size_t row, int col)
 	    PQgetvalue(res, (int)row, col)[0] != 0;
 }
 
-/* timestamptz as microseconds since the unix epoch (infinities kept). */
+/*
+ * timestamptz as PostgreSQL holds it: microseconds since 2000-01-01 UTC
+ * (infinities are INT64_MAX/INT64_MIN); write it with jsonw_time_pg().
+ * Not converted to the unix epoch here: that overflows int64 for the
+ * latest dates PostgreSQL accepts.
+ */
 int64_t
 db_time(const struct db_res *r, size_t row, int col)
 {
-	int64_t	 v = db_int(r, row, col);
-
-	if (v == INT64_MAX || v == INT64_MIN)
-		return v;
-	return v + PG_EPOCH_US;
+	return db_int(r, row, col);
 }
 
 /* json or jsonb text (jsonb's version byte dropped).  NULL for NULL. */

@@ -38,9 +38,9 @@ h_task_row(struct buf *b, const struct db_res *res, size_t row, int detail)
 	buf_adds(b, ",\"shots\":");
 	buf_addi(b, (long long)db_int(res, row, 3));
 	buf_adds(b, ",\"submit_time\":");
-	jsonw_time(b, db_time(res, row, 4));
+	jsonw_time_pg(b, db_time(res, row, 4));
 	buf_adds(b, ",\"update_time\":");
-	jsonw_time(b, db_time(res, row, 5));
+	jsonw_time_pg(b, db_time(res, row, 5));
 	if (detail) {
 		buf_adds(b, ",\"result\":");
 		if ((p = db_json(res, row, 6, &n)) == NULL ||
@@ -57,7 +57,7 @@ h_task_row(struct buf *b, const struct db_res *res, size_t row, int detail)
 	if (db_isnull(res, row, 8))
 		buf_adds(b, "null");
 	else
-		jsonw_time(b, db_time(res, row, 8));
+		jsonw_time_pg(b, db_time(res, row, 8));
 	buf_addc(b, '}');
 }
 

@@ -171,9 +171,9 @@ h_tasks_shards(struct req *r, struct resp *w, struct db *db,
 		buf_adds(b, ",\"error_message\":");
 		text_or_null(b, res, i, 7);
 		buf_adds(b, ",\"submit_time\":");
-		jsonw_time(b, db_time(res, i, 8));
+		jsonw_time_pg(b, db_time(res, i, 8));
 		buf_adds(b, ",\"update_time\":");
-		jsonw_time(b, db_time(res, i, 9));
+		jsonw_time_pg(b, db_time(res, i, 9));
 		buf_addc(b, '}');
 	}
 	buf_adds(b, "]}");

@@ -99,11 +99,14 @@ civil(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 /*
  * Appends a quoted time as Python's datetime.isoformat() of the UTC
  * instant: 2026-11-28T16:44:43.120500+00:00, without the fraction when
- * the microseconds are 0.  PostgreSQL's infinities come out as
- * "infinity" and "-infinity" (Python has no such datetime).
+ * the microseconds are 0.  us counts microseconds from the day that is
+ * day0 days after 1970-01-01; days and seconds are split off before the
+ * epochs are reconciled, so no int64 value overflows.  INT64_MAX and
+ * INT64_MIN (PostgreSQL's infinities) come out as "infinity" and
+ * "-infinity" (Python has no such datetime).
  */
-void
-jsonw_time(struct buf *b, int64_t us)
+static void
+put_time(struct buf *b, int64_t us, int64_t day0)
 {
 	int64_t		 days, secs, y;
 	unsigned	 m, d;
@@ -129,13 +132,32 @@ jsonw_time(struct buf *b, int64_t us)
 		secs += 86400;
 		days--;
 	}
-	civil(days, &y, &m, &d);
+	civil(days + day0, &y, &m, &d);
 	buf_printf(b, "\"%04lld-%02u-%02uT%02lld:%02lld:%02lld", (long long)y,
 	    m, d, (long long)(secs / 3600), (long long)(secs / 60 % 60),
 	    (long long)(secs % 60));
 	if (frac != 0)
 		buf_printf(b, ".%06ld", frac);
 	buf_adds(b, "+00:00\"");
+}
+
+/* A time in microseconds since the unix epoch; see put_time(). */
+void
+jsonw_time(struct buf *b, int64_t us)
+{
+	put_time(b, us, 0);
+}
+
+/*
+ * A time in PostgreSQL's own microseconds since 2000-01-01 (what a
+ * binary timestamptz holds).  Converting those to unix microseconds
+ * first would overflow for the last 29 years PostgreSQL allows
+ * (294247..294276 AD): signed overflow, a garbage date.
+ */
+void
+jsonw_time_pg(struct buf *b, int64_t us)
+{
+	put_time(b, us, 10957);		/* 1970-01-01 .. 2000-01-01 */
 }
 
 static int
@@ -524,6 +546,33 @@ pj_number_obj(const char *s, size_t n, int isint)
 	return o;
 }
 
+/*
+ * json-c keys are C strings, and a key may hold "\u0000": cut at the
+ * NUL it would become another key ("task_ids\u0000x" taken for
+ * "task_ids").  Such a key is stored with each NUL as 0xFF, a byte no
+ * key can otherwise hold (the body is valid UTF-8, unescaping makes
+ * UTF-8), and put_key() turns it back.  Returns json-c's result.
+ */
+static int
+add_member(json_object *o, json_object *k, json_object *v)
+{
+	const char	*ks = json_object_get_string(k);
+	size_t		 kl = (size_t)json_object_get_string_len(k), i;
+	char		*t;
+	int		 rc;
+
+	if (memchr(ks, '\0', kl) == NULL)
+		return json_object_object_add(o, ks, v);
+	if ((t = malloc(kl + 1)) == NULL)
+		return -1;
+	for (i = 0; i < kl; i++)
+		t[i] = ks[i] == '\0' ? (char)0xFF : ks[i];
+	t[kl] = '\0';
+	rc = json_object_object_add(o, t, v);
+	free(t);
+	return rc;
+}
+
 static json_object *
 pj_container(struct pj *p, size_t *idx, int *err, int obj)
 {
@@ -580,8 +629,7 @@ pj_container(struct pj *p, size_t *idx, int *err, int obj)
 			int	 rc;
 
 			if (obj)
-				rc = json_object_object_add(o,
-				    json_object_get_string(k), v);
+				rc = add_member(o, k, v);
 			else
 				rc = json_object_array_add(o, v);
 			json_object_put(k);
@@ -746,6 +794,27 @@ jsonw_is_json_type(const char *ct)
 	return sl > 5 && strncasecmp(end - 5, "+json", 5) == 0;
 }
 
+/* Writes an object key stored by add_member(). */
+static void
+put_key(struct buf *b, const char *key)
+{
+	struct buf	 t;
+	const char	*q;
+
+	if (strchr(key, 0xFF) == NULL) {
+		jsonw_strz(b, key);
+		return;
+	}
+	buf_init(&t);
+	for (q = key; *q != '\0'; q++)
+		buf_addc(&t, *q == (char)0xFF ? '\0' : *q);
+	if (t.oom)
+		b->oom = 1;
+	else
+		jsonw_str(b, t.p, t.len);
+	buf_free(&t);
+}
+
 /* Writes a json-c value (NULL is null) compactly, Python-style. */
 static void
 put_value(struct buf *b, json_object *o)
@@ -787,7 +856,7 @@ put_value(struct buf *b, json_object *o)
 			if (!first)
 				buf_addc(b, ',');
 			first = 0;
-			jsonw_strz(b, key);
+			put_key(b, key);
 			buf_addc(b, ':');
 			put_value(b, val);
 		}

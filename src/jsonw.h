@@ -22,6 +22,7 @@ struct str;
 void	jsonw_str(struct buf *, const char *, size_t);
 void	jsonw_strz(struct buf *, const char *);
 void	jsonw_time(struct buf *, int64_t unix_usec);
+void	jsonw_time_pg(struct buf *, int64_t pg_usec);
 int	jsonw_stored(struct buf *, const char *, size_t);
 void	jsonw_detail(struct buf *, const char *pre, const struct str *,
 	    const char *post);

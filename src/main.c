@@ -95,12 +95,31 @@ log_request(const struct req *r, int status, double ms, const char *note)
 	buf_free(&b);
 }
 
+/*
+ * Appends s[0..n) for a header value: every byte outside printable ASCII
+ * (CR and LF above all) as %XX, as Starlette's RedirectResponse quotes.
+ */
+static void
+add_url_part(struct buf *b, const char *s, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= 0x20 || c >= 0x7f)
+			buf_printf(b, "%%%02X", c);
+		else
+			buf_addc(b, (char)c);
+	}
+}
+
 /* Builds the absolute Location of a 307: same URL without the slash. */
 static void
 redirect(struct req *r, struct resp *w)
 {
 	struct buf	 loc;
-	size_t		 n, i;
+	size_t		 n;
 	const char	*q = r->query;
 
 	n = route_strip_slashes(r->rawpath, strlen(r->rawpath));
@@ -108,19 +127,13 @@ redirect(struct req *r, struct resp *w)
 	buf_adds(&loc, r->scheme);
 	buf_adds(&loc, "://");
 	buf_adds(&loc, r->host);
-	buf_adds(&loc, r->prefix);
-	buf_add(&loc, r->rawpath, n);
+	/* The raw path may hold control bytes (REQUEST_URI is not
+	 * checked by every server): never let them into the header. */
+	add_url_part(&loc, r->prefix, strlen(r->prefix));
+	add_url_part(&loc, r->rawpath, n);
 	if (*q != '\0') {
 		buf_addc(&loc, '?');
-		/* Header safety: nothing outside printable ASCII. */
-		for (i = 0; q[i] != '\0'; i++) {
-			unsigned char c = (unsigned char)q[i];
-
-			if (c <= 0x20 || c >= 0x7f)
-				buf_printf(&loc, "%%%02X", c);
-			else
-				buf_addc(&loc, (char)c);
-		}
+		add_url_part(&loc, q, strlen(q));
 	}
 	w->status = 307;
 	if (!loc.oom)

@@ -67,6 +67,9 @@ match_any(const char *method, const char *path, size_t len,
 	const struct route *partial = NULL;
 
 	for (i = 0; i < route_count; i++) {
+		/* A failed or other-method match must leave no parameter. */
+		param = NULL;
+		plen = 0;
 		if (!match_pattern(route_table[i].pattern, path, len,
 		    &param, &plen))
 			continue;

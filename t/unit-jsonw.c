@@ -28,6 +28,14 @@ tm(long long us)
 }
 
 static const char *
+tmpg(long long us)
+{
+	buf_reset(&b);
+	jsonw_time_pg(&b, us);
+	return b.p;
+}
+
+static const char *
 stored(const char *s)
 {
 	buf_reset(&b);
@@ -182,6 +190,26 @@ main(void)
 		ok(strncmp(py(deep), "Maximum nesting depth exceeded", 30) == 0,
 		    "deep nesting is bounded");
 	}
+	/* PostgreSQL's epoch; its whole range without int64 overflow (the
+	 * latest dates used to overflow on the way to unix time: UBSan). */
+	is_str(tmpg(0), "\"2000-01-01T00:00:00+00:00\"", "pg epoch");
+	is_str(tmpg(-946684800000000LL), "\"1970-01-01T00:00:00+00:00\"",
+	    "pg: unix epoch");
+	is_str(tmpg(9223371331199999999LL),
+	    "\"294276-12-31T23:59:59.999999+00:00\"", "pg: latest timestamptz");
+	is_str(tmpg(-211813488000000000LL), "\"-4713-11-24T00:00:00+00:00\"",
+	    "pg: earliest timestamptz (4714 BC)");
+	is_str(tmpg(INT64_MAX), "\"infinity\"", "pg: infinity");
+	/* A key with a NUL is not "task_ids" (json-c keys are C strings:
+	 * it used to be cut at the NUL and taken for it). */
+	rc = ids_of("{\"task_ids\\u0000x\":[\"victim\"]}", "application/json");
+	ok(rc == APP_OK && ids.n == 0, "task_ids\\u0000x is another key");
+	jsonw_ids_free(&ids);
+	rc = ids_of("{\"task_ids\":{\"a\\u0000b\":1,\"a\":2,\"a\\u0000b\":3}}",
+	    "application/json");
+	is_str(err.p, "{\"detail\":[{\"type\":\"list_type\",\"loc\":[\"body\","
+	    "\"task_ids\"],\"msg\":\"Input should be a valid list\",\"input\":"
+	    "{\"a\\u0000b\":3,\"a\":2}}]}", "NUL in a key echoes as \\u0000");
 	buf_free(&b);
 	buf_free(&err);
 	return done_testing();

@@ -602,4 +602,79 @@ sub tg_smoke {
 
 push @EXPORT, 'tg_smoke';
 
+
+# Sanitizer builds (./configure --enable-sanitizers): every taskgate the
+# tests start inherits these (lighttpd copies its environment to its
+# FastCGI backends), so a finding aborts the process, and LeakSanitizer
+# runs when it exits.  Their reports land on stderr, i.e. in the web
+# server's error log or the tg_spawn log: those logs are scanned when the
+# test ends (after every server has stopped), and any report fails the
+# test with the report shown.  Harmless for a normal build.
+$ENV{ASAN_OPTIONS} //= 'abort_on_error=1:detect_leaks=1:halt_on_error=1';
+$ENV{UBSAN_OPTIONS} //= 'print_stacktrace=1:halt_on_error=1';
+$ENV{LSAN_OPTIONS} //= 'exitcode=23';
+
+my @san_logs;
+sub tg_watch_log { push @san_logs, @_ }
+push @EXPORT, 'tg_watch_log';
+
+my $san_re = qr/ERROR: (?:AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: UndefinedBehaviorSanitizer|LeakSanitizer has encountered/;
+
+# Sanitizer report lines in the watched logs (and any extra files given).
+sub tg_sanitizer_reports {
+	my @out;
+	for my $f (@san_logs, @_) {
+		open my $fh, '<', $f or next;
+		my @l = <$fh>;
+		close $fh;
+		for my $i (0 .. $#l) {
+			next unless $l[$i] =~ $san_re;
+			my $end = $i + 30 > $#l ? $#l : $i + 30;
+			push @out, "$f:\n", @l[$i .. $end];
+			last;
+		}
+	}
+	return @out;
+}
+push @EXPORT, 'tg_sanitizer_reports';
+
+{
+	no warnings 'redefine';
+	my $orig_lighttpd = \&tg_lighttpd;
+	*tg_lighttpd = sub {
+		my $w = $orig_lighttpd->(@_);
+		tg_watch_log("$w->{dir}/error.log", "$w->{dir}/stdout.log");
+		return $w;
+	};
+	my $orig_spawn = \&tg_spawn;
+	*tg_spawn = sub {
+		my (%o) = @_;
+		tg_watch_log($o{log}) if $o{log};
+		return $orig_spawn->(%o);
+	};
+}
+
+my @san_groups;
+END {
+	if ($$ == $owner) {
+		my $st = $?;
+		# Stop everything first, and wait for the FastCGI children
+		# (same process group as their server) to finish exiting:
+		# LeakSanitizer writes its report at exit.
+		@san_groups = map { $_->[0] } @kill;
+		END_cleanup();
+		my $until = time + 10;
+		for my $g (@san_groups) {
+			sleep 0.05 while kill(0, -$g) && time < $until;
+		}
+		my @r = tg_sanitizer_reports();
+		if (@r) {
+			print STDERR "# sanitizer report(s):\n",
+			    map { "# $_" } @r;
+			$st ||= 1;
+		}
+		$? = $st;
+	}
+}
+
 1;
