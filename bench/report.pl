@@ -195,5 +195,21 @@ if ($x{writer}) {
 }
 p "\n## Summary\n\nMet:\n\n" . join('', map { "- $_\n" } @met);
 p "\nNot met:\n\n" . (@notmet ? join('', map { "- $_\n" } @notmet) : "- none\n");
+p "\n## Notes\n\n";
+p "- **Counts** come from `task_counts` (sql/002_counters.sql): statement-level triggers with transition\n",
+    "  tables add one upsert per (status, backend) group per statement, spread over 16 slots by backend\n",
+    "  pid; a count sums a few rows whatever N is. t/100-counters.t proves them equal to `count(*)`.\n";
+p "- **Detail and processes per core.** taskgate answers one request at a time per process and waits\n",
+    "  for PostgreSQL during each; with one process per core the cores idle during those waits, which\n",
+    "  the interleaved rounds at max-procs 4 show. For a database on the same machine two processes per\n",
+    "  core is the better setting (docs/SCALING.md).\n";
+p "- **statement_timeout.** The default 5000 ms is too low for archive-expired of 100 000 tasks (it\n",
+    "  takes longer than 5 s here); this run used 60000. Proposal: keep 5000 for the interactive pool and\n",
+    "  run maintenance endpoints on their own pool with its own config (statement_timeout = 60000), as\n",
+    "  docs/SCALING.md shows; or a separate `maintenance_statement_timeout` key for the move statements.\n";
+p "- **Deep offsets** are O(offset) in PostgreSQL (the index is walked up to the offset); the API\n",
+    "  has only offset pagination, so `?offset=N/2` slows down linearly with N (no target).\n";
+p "- The machine was shared: other engineers' test suites, fuzzers and valgrind runs were using the\n",
+    "  same two cores (load average 4-6), so single figures move by tens of percent between runs.\n";
 p "\n## Commands\n\n    bench/run $args\n\nRaw results: bench/run keeps them in its work directory with BENCH_KEEP=1.\n";
 print $out;
