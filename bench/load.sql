@@ -15,7 +15,7 @@ SET maintenance_work_mem = '512MB';
 SET work_mem = '256MB';
 SELECT setseed(0.42) \g /dev/null
 
-DROP INDEX IF EXISTS tasks_order_idx, tasks_status_order_idx,
+DROP INDEX IF EXISTS tasks_order_idx, tasks_status_order_idx, tasks_status_backend_order_idx,
 	tasks_backend_order_idx, tasks_update_time_idx;
 ALTER TABLE task_shards DROP CONSTRAINT IF EXISTS task_shards_uniqc_task_id_fkey;
 ALTER TABLE tasks DISABLE TRIGGER USER;

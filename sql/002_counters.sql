@@ -133,3 +133,11 @@ GROUP BY status, backend;
 INSERT INTO task_counts (archived, status, backend, slot, n)
 SELECT true, status, backend, 0, count(*) FROM archived_tasks
 GROUP BY status, backend;
+
+-- Lists filtered by both status and backend (DB_LIST_SB, DB_ALIST_SB):
+-- the first page without a filter step whose length depends on how rare
+-- the pair is.
+CREATE INDEX IF NOT EXISTS tasks_status_backend_order_idx
+	ON tasks (status, backend, submit_time DESC, seq DESC);
+CREATE INDEX IF NOT EXISTS archived_tasks_status_backend_order_idx
+	ON archived_tasks (status, backend, submit_time DESC, seq DESC);
