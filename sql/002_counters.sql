@@ -7,8 +7,13 @@
 -- sees exactly the rows its snapshot sees (the same answer count(*)
 -- would give), whatever the isolation level.
 --
---  - One upsert per (status, backend) group touched by a statement, not
---    one per row: a bulk move of 100 000 rows costs a handful of upserts.
+--  - INSERT and DELETE: one upsert per (status, backend) group touched by
+--    a statement, not one per row: a bulk move of 100 000 rows costs a
+--    handful of upserts.  UPDATE: a row trigger that fires only when
+--    status or backend really changed (its WHEN is checked without
+--    calling the function), so the common writer update (update_time,
+--    result, shards) costs nothing; a status change costs one upsert of
+--    two rows.
 --  - slot = pg_backend_pid() % 16: concurrent writers are different
 --    backends, so they mostly update different rows instead of queueing
 --    on one row lock.  Two writers whose pids collide and who touch the
@@ -43,7 +48,16 @@ DECLARE
 	arch	boolean := TG_TABLE_NAME = 'archived_tasks';
 	sl	smallint := pg_backend_pid() % 16;
 BEGIN
-	IF TG_OP = 'INSERT' THEN
+	IF TG_LEVEL = 'ROW' THEN
+		-- UPDATE that changed status or backend (see the trigger's WHEN):
+		-- two distinct groups, in key order.
+		INSERT INTO task_counts AS c (archived, status, backend, slot, n)
+		SELECT arch, s, b, sl, d FROM (VALUES
+		    (OLD.status, OLD.backend, -1), (NEW.status, NEW.backend, 1)) v (s, b, d)
+		ORDER BY s, b
+		ON CONFLICT (archived, status, backend, slot)
+		DO UPDATE SET n = c.n + excluded.n;
+	ELSIF TG_OP = 'INSERT' THEN
 		INSERT INTO task_counts AS c (archived, status, backend, slot, n)
 		SELECT arch, status, backend, sl, count(*) FROM nt
 		GROUP BY status, backend ORDER BY status, backend
@@ -55,7 +69,7 @@ BEGIN
 		GROUP BY status, backend ORDER BY status, backend
 		ON CONFLICT (archived, status, backend, slot)
 		DO UPDATE SET n = c.n + excluded.n;
-	ELSE
+	ELSE	-- not used by the triggers below; kept for statement-level use
 		INSERT INTO task_counts AS c (archived, status, backend, slot, n)
 		SELECT arch, status, backend, sl, sum(d) FROM (
 			SELECT status, backend, 1 AS d FROM nt
@@ -108,9 +122,10 @@ CREATE TRIGGER tasks_count_ins AFTER INSERT ON tasks
 CREATE TRIGGER tasks_count_del AFTER DELETE ON tasks
 	REFERENCING OLD TABLE AS ot
 	FOR EACH STATEMENT EXECUTE FUNCTION taskgate_count_rows();
-CREATE TRIGGER tasks_count_upd AFTER UPDATE ON tasks
-	REFERENCING OLD TABLE AS ot NEW TABLE AS nt
-	FOR EACH STATEMENT EXECUTE FUNCTION taskgate_count_rows();
+CREATE TRIGGER tasks_count_upd AFTER UPDATE OF status, backend ON tasks
+	FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status
+	    OR OLD.backend IS DISTINCT FROM NEW.backend)
+	EXECUTE FUNCTION taskgate_count_rows();
 CREATE TRIGGER tasks_count_trunc AFTER TRUNCATE ON tasks
 	FOR EACH STATEMENT EXECUTE FUNCTION taskgate_count_truncate();
 CREATE TRIGGER archived_count_ins AFTER INSERT ON archived_tasks
@@ -119,9 +134,10 @@ CREATE TRIGGER archived_count_ins AFTER INSERT ON archived_tasks
 CREATE TRIGGER archived_count_del AFTER DELETE ON archived_tasks
 	REFERENCING OLD TABLE AS ot
 	FOR EACH STATEMENT EXECUTE FUNCTION taskgate_count_rows();
-CREATE TRIGGER archived_count_upd AFTER UPDATE ON archived_tasks
-	REFERENCING OLD TABLE AS ot NEW TABLE AS nt
-	FOR EACH STATEMENT EXECUTE FUNCTION taskgate_count_rows();
+CREATE TRIGGER archived_count_upd AFTER UPDATE OF status, backend ON archived_tasks
+	FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status
+	    OR OLD.backend IS DISTINCT FROM NEW.backend)
+	EXECUTE FUNCTION taskgate_count_rows();
 CREATE TRIGGER archived_count_trunc AFTER TRUNCATE ON archived_tasks
 	FOR EACH STATEMENT EXECUTE FUNCTION taskgate_count_truncate();
 
