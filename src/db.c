@@ -10,7 +10,12 @@
  *    connection is retried once on a fresh one.
  *  - Statements are prepared once per connection (re-prepared after a
  *    reconnect), or sent unnamed when prepare is off (PgBouncer in
- *    transaction pooling mode).
+ *    transaction pooling mode).  A pooler hands each transaction to any
+ *    server connection, so settings made once per session are lost:
+ *    with prepare off every statement is preceded, in the same pipeline
+ *    and so the same implicit transaction, by a set_config(..., true) of
+ *    search_path and statement_timeout (transaction-local, no extra
+ *    round trip).
  *  - Results come back in binary format: exact int64 microseconds for
  *    times, no number parsing.
  *  - A statement with a "pre" (lock) statement runs both in one
@@ -38,6 +43,7 @@ struct db {
 	struct db_opts	 o;
 	char		*conninfo;
 	char		*schema;
+	char		 timeout[24];	/* statement_timeout as text */
 	unsigned char	 prepared[DB__MAX];
 	int		 streaming;
 	char		 err[256];
@@ -88,6 +94,8 @@ db_new(const struct db_opts *o)
 	}
 	db->o.conninfo = db->conninfo;
 	db->o.schema = db->schema;
+	snprintf(db->timeout, sizeof(db->timeout), "%d",
+	    o->statement_timeout_ms);
 	return db;
 }
 
@@ -111,6 +119,26 @@ disconnect(struct db *db)
 	db->conn = NULL;
 	memset(db->prepared, 0, sizeof(db->prepared));
 	db->streaming = 0;
+}
+
+/* The session settings; is_local true makes them last one transaction. */
+#define SETUP(local) "SELECT pg_catalog.set_config('search_path', $1, " \
+	local "), pg_catalog.set_config('statement_timeout', $2, " local ")"
+
+/*
+ * Sends the transaction-local settings ahead of a statement (prepare
+ * off: a pooler may have given us a server connection set up by nobody).
+ * Pipeline mode only.  Returns 0 when sending failed.
+ */
+static int
+send_local_setup(struct db *db)
+{
+	const char	*pv[2];
+
+	pv[0] = db->o.schema;
+	pv[1] = db->timeout;
+	return PQsendQueryParams(db->conn, SETUP("true"), 2, NULL, pv, NULL,
+	    NULL, 1);
 }
 
 /* Connects and sets the session up.  Returns APP_DBDOWN on failure. */
@@ -142,9 +170,8 @@ dbconnect(struct db *db)
 	snprintf(st, sizeof(st), "%d", db->o.statement_timeout_ms);
 	pv[0] = db->o.schema;
 	pv[1] = st;
-	res = PQexecParams(db->conn, "SELECT pg_catalog.set_config("
-	    "'search_path', $1, false), pg_catalog.set_config("
-	    "'statement_timeout', $2, false)", 2, NULL, pv, NULL, NULL, 0);
+	res = PQexecParams(db->conn, SETUP("false"), 2, NULL, pv, NULL, NULL,
+	    0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		set_err(db, "session setup", res);
 		PQclear(res);
@@ -290,11 +317,12 @@ run_once(struct db *db, enum db_stmt s, const char *const *params,
 		return rc;
 	if (pre >= 0 && (rc = prepare(db, (enum db_stmt)pre, retry)) != APP_OK)
 		return rc;
-	pipelined = pre >= 0;
-	nq = pipelined ? 2 : 1;
+	nq = 1 + (pre >= 0) + !db->o.prepare;
+	pipelined = nq > 1;
 	if (pipelined) {
 		if (!PQenterPipelineMode(db->conn) ||
-		    !send_stmt(db, (enum db_stmt)pre, params) ||
+		    (!db->o.prepare && !send_local_setup(db)) ||
+		    (pre >= 0 && !send_stmt(db, (enum db_stmt)pre, params)) ||
 		    !send_stmt(db, s, params) || !PQpipelineSync(db->conn)) {
 			set_err(db, "send", NULL);
 			PQexitPipelineMode(db->conn);
@@ -500,7 +528,32 @@ db_stream(struct db *db, enum db_stmt s, const char *const *params)
 		return rc;
 	if ((rc = prepare(db, s, &retry)) != APP_OK)
 		return rc;
-	if (!send_stmt(db, s, params)) {
+	if (!db->o.prepare) {
+		/* The settings, the statement, one sync: one transaction. */
+		PGresult	*res;
+		int		 bad = 0, retry;
+
+		if (!PQenterPipelineMode(db->conn) || !send_local_setup(db) ||
+		    !send_stmt(db, s, params) || !PQpipelineSync(db->conn)) {
+			set_err(db, "send", NULL);
+			disconnect(db);
+			return APP_DBDOWN;
+		}
+		while ((res = PQgetResult(db->conn)) != NULL) {
+			if (PQresultStatus(res) != PGRES_TUPLES_OK && !bad) {
+				set_err(db, "setup", res);
+				rc = classify(db, res, &retry);
+				bad = 1;
+			}
+			PQclear(res);
+		}
+		if (bad || PQstatus(db->conn) != CONNECTION_OK) {
+			/* Aborted statement, sync: then out of the pipeline. */
+			disconnect(db);
+			return bad && rc != APP_OK ? rc : APP_DBDOWN;
+		}
+		db->streaming = 2;
+	} else if (!send_stmt(db, s, params)) {
 		set_err(db, "send", NULL);
 		disconnect(db);
 		return APP_DBDOWN;
@@ -510,7 +563,8 @@ db_stream(struct db *db, enum db_stmt s, const char *const *params)
 		disconnect(db);
 		return APP_SYSTEM;
 	}
-	db->streaming = 1;
+	if (!db->streaming)
+		db->streaming = 1;
 	return APP_OK;
 }
 
@@ -551,6 +605,24 @@ db_stream_next(struct db *db, struct db_res **row, enum app_err *err)
 	PQclear(res);
 	while ((res = PQgetResult(db->conn)) != NULL)
 		PQclear(res);
+	if (db->streaming == 2 && PQstatus(db->conn) == CONNECTION_OK) {
+		/* Pipelined (prepare off): the sync, then leave the pipeline. */
+		while ((res = PQgetResult(db->conn)) != NULL) {
+			rs = PQresultStatus(res);
+			PQclear(res);
+			if (rs == PGRES_PIPELINE_SYNC)
+				break;
+		}
+		if (!PQexitPipelineMode(db->conn)) {
+			set_err(db, "pipeline", NULL);
+			disconnect(db);
+			if (ret == 0) {
+				*err = APP_DBDOWN;
+				ret = -1;
+			}
+			return ret;
+		}
+	}
 	db->streaming = 0;
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		disconnect(db);

@@ -32,6 +32,12 @@
 #define SCOLS "uniqc_task_id, shard_index, platform_task_id, backend, " \
 	"circuit_count, sub_index_offset, status, result, error_message, " \
 	"submit_time, update_time"
+/*
+ * Exact counts come from task_counts (sql/002_counters.sql), kept by
+ * triggers in the writers' transactions: a sum over a few rows per
+ * (status, backend), whatever the size of the tables.
+ */
+#define CSUM "coalesce(sum(n), 0)::int8 FROM task_counts"
 #define TERMINAL "('success', 'failed', 'cancelled')"
 
 /* Positions of the ids of a bulk request, first occurrences marked. */
@@ -60,12 +66,12 @@ const struct db_stmt_def db_stmts[DB__MAX] = {
 	    " LIMIT $2 OFFSET $3", 3, DB_READ, -1 },
 	[DB_LIST_SB] = { "SELECT " TSUM " FROM tasks WHERE status = $1 "
 	    "AND backend = $2" ORDER " LIMIT $3 OFFSET $4", 4, DB_READ, -1 },
-	[DB_COUNT] = { "SELECT count(*) FROM tasks", 0, DB_READ, -1 },
-	[DB_COUNT_S] = { "SELECT count(*) FROM tasks WHERE status = $1",
+	[DB_COUNT] = { "SELECT " CSUM " WHERE NOT archived", 0, DB_READ, -1 },
+	[DB_COUNT_S] = { "SELECT " CSUM " WHERE NOT archived AND status = $1",
 	    1, DB_READ, -1 },
-	[DB_COUNT_B] = { "SELECT count(*) FROM tasks WHERE backend = $1",
+	[DB_COUNT_B] = { "SELECT " CSUM " WHERE NOT archived AND backend = $1",
 	    1, DB_READ, -1 },
-	[DB_COUNT_SB] = { "SELECT count(*) FROM tasks WHERE status = $1 "
+	[DB_COUNT_SB] = { "SELECT " CSUM " WHERE NOT archived AND status = $1 "
 	    "AND backend = $2", 2, DB_READ, -1 },
 	[DB_ALIST] = { "SELECT " ASUM " FROM archived_tasks" ORDER
 	    " LIMIT $1 OFFSET $2", 2, DB_READ, -1 },
@@ -76,14 +82,15 @@ const struct db_stmt_def db_stmts[DB__MAX] = {
 	[DB_ALIST_SB] = { "SELECT " ASUM " FROM archived_tasks WHERE "
 	    "status = $1 AND backend = $2" ORDER " LIMIT $3 OFFSET $4",
 	    4, DB_READ, -1 },
-	[DB_ACOUNT] = { "SELECT count(*) FROM archived_tasks", 0, DB_READ, -1 },
-	[DB_ACOUNT_S] = { "SELECT count(*) FROM archived_tasks WHERE "
-	    "status = $1", 1, DB_READ, -1 },
-	[DB_ACOUNT_B] = { "SELECT count(*) FROM archived_tasks WHERE "
-	    "backend = $1", 1, DB_READ, -1 },
-	[DB_ACOUNT_SB] = { "SELECT count(*) FROM archived_tasks WHERE "
-	    "status = $1 AND backend = $2", 2, DB_READ, -1 },
-	[DB_COUNTS] = { "SELECT status, count(*) FROM tasks WHERE status IN "
+	[DB_ACOUNT] = { "SELECT " CSUM " WHERE archived", 0, DB_READ, -1 },
+	[DB_ACOUNT_S] = { "SELECT " CSUM " WHERE archived AND status = $1",
+	    1, DB_READ, -1 },
+	[DB_ACOUNT_B] = { "SELECT " CSUM " WHERE archived AND backend = $1",
+	    1, DB_READ, -1 },
+	[DB_ACOUNT_SB] = { "SELECT " CSUM " WHERE archived AND status = $1 "
+	    "AND backend = $2", 2, DB_READ, -1 },
+	[DB_COUNTS] = { "SELECT status, sum(n)::int8 FROM task_counts "
+	    "WHERE NOT archived AND status IN "
 	    "('pending', 'running', 'success', 'failed', 'cancelled') "
 	    "GROUP BY status", 0, DB_READ, -1 },
 	[DB_GET] = { "SELECT " TDET " FROM tasks WHERE task_id = $1",
