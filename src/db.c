@@ -531,7 +531,7 @@ db_stream(struct db *db, enum db_stmt s, const char *const *params)
 	if (!db->o.prepare) {
 		/* The settings, the statement, one sync: one transaction. */
 		PGresult	*res;
-		int		 bad = 0, retry;
+		int		 bad = 0;
 
 		if (!PQenterPipelineMode(db->conn) || !send_local_setup(db) ||
 		    !send_stmt(db, s, params) || !PQpipelineSync(db->conn)) {
