@@ -303,6 +303,30 @@ classify(struct db *db, const PGresult *res, int *retry)
  * PGRES_SINGLE_TUPLE rows: they are discarded anyway, and must not be
  * taken for an error (that answered 500 although the move committed).
  */
+/*
+ * Reads up to the pipeline's sync point and leaves pipeline mode.
+ * Returns 0 (connection dropped, error kept) when libpq refuses.
+ */
+static int
+end_pipeline(struct db *db)
+{
+	PGresult	*res;
+	ExecStatusType	 rs;
+
+	while ((res = PQgetResult(db->conn)) != NULL) {
+		rs = PQresultStatus(res);
+		PQclear(res);
+		if (rs == PGRES_PIPELINE_SYNC)
+			break;
+	}
+	if (!PQexitPipelineMode(db->conn)) {
+		set_err(db, "pipeline", NULL);
+		disconnect(db);
+		return 0;
+	}
+	return 1;
+}
+
 static enum app_err
 run_once(struct db *db, enum db_stmt s, const char *const *params,
     PGresult **out, int *retry)
@@ -355,20 +379,9 @@ run_once(struct db *db, enum db_stmt s, const char *const *params,
 		if (PQstatus(db->conn) != CONNECTION_OK)
 			break;
 	}
-	if (pipelined && PQstatus(db->conn) == CONNECTION_OK) {
-		/* The sync point, then leave pipeline mode. */
-		while ((res = PQgetResult(db->conn)) != NULL) {
-			rs = PQresultStatus(res);
-			PQclear(res);
-			if (rs == PGRES_PIPELINE_SYNC)
-				break;
-		}
-		if (!PQexitPipelineMode(db->conn)) {
-			set_err(db, "pipeline", NULL);
-			disconnect(db);
-			rc = APP_DBDOWN;
-		}
-	}
+	if (pipelined && PQstatus(db->conn) == CONNECTION_OK &&
+	    !end_pipeline(db))
+		rc = APP_DBDOWN;
 	if (db->conn != NULL && PQstatus(db->conn) != CONNECTION_OK) {
 		if (rc == APP_OK)
 			set_err(db, "exec", NULL);
@@ -607,15 +620,7 @@ db_stream_next(struct db *db, struct db_res **row, enum app_err *err)
 		PQclear(res);
 	if (db->streaming == 2 && PQstatus(db->conn) == CONNECTION_OK) {
 		/* Pipelined (prepare off): the sync, then leave the pipeline. */
-		while ((res = PQgetResult(db->conn)) != NULL) {
-			rs = PQresultStatus(res);
-			PQclear(res);
-			if (rs == PGRES_PIPELINE_SYNC)
-				break;
-		}
-		if (!PQexitPipelineMode(db->conn)) {
-			set_err(db, "pipeline", NULL);
-			disconnect(db);
+		if (!end_pipeline(db)) {
 			if (ret == 0) {
 				*err = APP_DBDOWN;
 				ret = -1;
