@@ -146,7 +146,7 @@ static enum app_err
 dbconnect(struct db *db)
 {
 	const char	*kw[6], *val[6];
-	char		 ct[16], st[24];
+	char		 ct[16];
 	const char	*pv[2];
 	PGresult	*res;
 
@@ -167,9 +167,8 @@ dbconnect(struct db *db)
 		disconnect(db);
 		return APP_DBDOWN;
 	}
-	snprintf(st, sizeof(st), "%d", db->o.statement_timeout_ms);
 	pv[0] = db->o.schema;
-	pv[1] = st;
+	pv[1] = db->timeout;
 	res = PQexecParams(db->conn, SETUP("false"), 2, NULL, pv, NULL, NULL,
 	    0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -293,17 +292,6 @@ classify(struct db *db, const PGresult *res, int *retry)
 }
 
 /*
- * Reads results until NULL; keeps the one of the last query.
- *
- * libpq quirk: single-row mode (db_stream) is cleared when the next
- * query starts outside a pipeline, or when a pipeline moves on to its
- * next query, but not for the first query of a new pipeline.  After a
- * stream that ended in an error (a timeout) nothing else ran on the
- * connection, so the lock statement of the next move comes back as
- * PGRES_SINGLE_TUPLE rows: they are discarded anyway, and must not be
- * taken for an error (that answered 500 although the move committed).
- */
-/*
  * Reads up to the pipeline's sync point and leaves pipeline mode.
  * Returns 0 (connection dropped, error kept) when libpq refuses.
  */
@@ -327,6 +315,17 @@ end_pipeline(struct db *db)
 	return 1;
 }
 
+/*
+ * Reads results until NULL; keeps the one of the last query.
+ *
+ * libpq quirk: single-row mode (db_stream) is cleared when the next
+ * query starts outside a pipeline, or when a pipeline moves on to its
+ * next query, but not for the first query of a new pipeline.  After a
+ * stream that ended in an error (a timeout) nothing else ran on the
+ * connection, so the lock statement of the next move comes back as
+ * PGRES_SINGLE_TUPLE rows: they are discarded anyway, and must not be
+ * taken for an error (that answered 500 although the move committed).
+ */
 static enum app_err
 run_once(struct db *db, enum db_stmt s, const char *const *params,
     PGresult **out, int *retry)

@@ -246,7 +246,7 @@ serve(struct app *a, struct gw *g, struct req *r)
 		goto done;
 	}
 	/* Longer than any stored id can be: it simply matches nothing. */
-	if (param.len > (size_t)a->cfg.max_id_length)
+	if (param.len > r->max_id_len)
 		param.bad = 1;
 	rc = rr.route->handler(r, &w, a->db, rr.param ? &param : NULL);
 	if (rc == APP_DBDOWN || rc == APP_SYSTEM || rc == APP_CONFLICT)
