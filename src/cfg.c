@@ -20,6 +20,9 @@
 
 const struct cfg_key cfg_keys[] = {
 	{ "database",		CFG_STR,  O(database), "", 0, 0 },
+	{ "read_database",	CFG_STR,  O(read_database), "", 0, 0 },
+	{ "read_fallback",	CFG_BOOL, O(read_fallback), "on", 0, 1 },
+	{ "read_retry",		CFG_INT,  O(read_retry), "10", 1, 3600 },
 	{ "schema",		CFG_STR,  O(schema), "public", 0, 0 },
 	{ "base_path",		CFG_STR,  O(base_path), "", 0, 0 },
 	{ "statement_timeout",	CFG_INT,  O(statement_timeout), "5000", 1, 3600000 },

@@ -12,6 +12,9 @@
 
 struct cfg {
 	char	*database;		/* libpq conninfo */
+	char	*read_database;		/* a hot standby for GETs, "" none */
+	long	 read_fallback;		/* bool: standby down, GETs to primary */
+	long	 read_retry;		/* s on the primary before retrying it */
 	char	*schema;
 	char	*base_path;		/* "" finds the mount prefix */
 	long	 statement_timeout;	/* ms */

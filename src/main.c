@@ -145,6 +145,8 @@ struct app {
 	struct cfg	 cfg;
 	struct auth	 auth;
 	struct db	*db;
+	struct db	*rdb;		/* read_database (a standby), or NULL */
+	double		 rdb_retry;	/* now_ms() before which GETs skip it */
 	char		 cfgerr[512];
 	int		 cfgbad;
 };
@@ -181,6 +183,49 @@ preflight(struct app *a, struct req *r, struct resp *w)
 	return 1;
 }
 
+/*
+ * The connection a route runs on: the standby (read_database) for the
+ * routes that only read, unless it failed less than read_retry seconds
+ * ago and the primary stands in (read_fallback).
+ */
+static struct db *
+route_db(struct app *a, const struct route *rt)
+{
+	if (a->rdb == NULL || (rt->flags & (ROUTE_WRITE | ROUTE_OPEN)))
+		return a->db;
+	if (a->cfg.read_fallback && now_ms() < a->rdb_retry)
+		return a->db;
+	return a->rdb;
+}
+
+/*
+ * A read on the standby failed before any output began: with
+ * read_fallback the standby rests for read_retry seconds (one log line
+ * says why) and the caller runs the request again on the primary.
+ * Returns 1 when it should.
+ */
+static int
+rest_standby(struct app *a, struct req *r, const struct resp *w,
+    enum app_err rc)
+{
+	struct buf	 b;
+
+	if (!a->cfg.read_fallback || w->streaming ||
+	    (rc != APP_DBDOWN && rc != APP_CONFLICT))
+		return 0;
+	a->rdb_retry = now_ms() + a->cfg.read_retry * 1e3;
+	buf_init(&b);
+	buf_printf(&b, "taskgate[%ld]: warning req=%lu read_database failed, "
+	    "reads on database for %lds (", (long)getpid(), r->id,
+	    a->cfg.read_retry);
+	log_escape(&b, db_last_error(a->rdb), 300);
+	buf_adds(&b, ")\n");
+	if (!b.oom)
+		fwrite(b.p, 1, b.len, stderr);
+	buf_free(&b);
+	return 1;
+}
+
 static void
 serve(struct app *a, struct gw *g, struct req *r)
 {
@@ -188,6 +233,7 @@ serve(struct app *a, struct gw *g, struct req *r)
 	struct route_result	 rr;
 	struct auth_verdict	 av;
 	struct str		 param;
+	struct db		*db;
 	enum app_err		 rc = APP_OK;
 	double			 t0 = now_ms();
 	char			 ra[16];
@@ -248,9 +294,19 @@ serve(struct app *a, struct gw *g, struct req *r)
 	/* Longer than any stored id can be: it simply matches nothing. */
 	if (param.len > r->max_id_len)
 		param.bad = 1;
-	rc = rr.route->handler(r, &w, a->db, rr.param ? &param : NULL);
+	db = route_db(a, rr.route);
+	rc = rr.route->handler(r, &w, db, rr.param ? &param : NULL);
+	if (db == a->rdb && rc != APP_OK) {
+		if (rest_standby(a, r, &w, rc)) {
+			resp_reset(&w);
+			db = a->db;
+			rc = rr.route->handler(r, &w, db,
+			    rr.param ? &param : NULL);
+		} else if (rc == APP_CONFLICT)
+			rc = APP_DBDOWN;	/* a recovery conflict, lasting */
+	}
 	if (rc == APP_DBDOWN || rc == APP_SYSTEM || rc == APP_CONFLICT)
-		note = db_last_error(a->db);
+		note = db_last_error(db);
 done:
 	if (rc != APP_OK) {
 		if (w.streaming)
@@ -349,6 +405,13 @@ main(int argc, char *argv[])
 		fprintf(stderr, "taskgate: out of memory\n");
 		return 1;
 	}
+	if (a.cfg.read_database[0] != '\0') {
+		o.conninfo = a.cfg.read_database;
+		if ((a.rdb = db_new(&o)) == NULL) {
+			fprintf(stderr, "taskgate: out of memory\n");
+			return 1;
+		}
+	}
 	while (!stopping) {
 		if ((rc = gw_accept(g)) <= 0) {
 			if (rc < 0 && !stopping && errno == EINTR)
@@ -387,6 +450,7 @@ main(int argc, char *argv[])
 		sigprocmask(SIG_UNBLOCK, &stopset, NULL);
 	}
 	gw_close(g);
+	db_free(a.rdb);
 	db_free(a.db);
 	auth_free(&a.auth);
 	cfg_free(&a.cfg);

@@ -82,6 +82,22 @@ resp_free(struct resp *r)
 	r->detail = NULL;
 }
 
+/*
+ * Forgets what a handler prepared (status, body, error detail) before
+ * anything was sent, so the request can run again; headers set before
+ * the handler ran (CORS) stay.
+ */
+void
+resp_reset(struct resp *r)
+{
+	r->status = 200;
+	r->body.len = 0;
+	if (r->body.p != NULL)
+		r->body.p[0] = '\0';
+	free(r->detail);
+	r->detail = NULL;
+}
+
 /* Adds a header; value must hold no CR or LF (callers pass constants). */
 void
 resp_header(struct resp *r, const char *name, const char *value)

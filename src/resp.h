@@ -33,6 +33,7 @@ struct resp {
 void		 resp_init(struct resp *, resp_write_fn, void *, size_t flush_at);
 void		 resp_free(struct resp *);
 void		 resp_header(struct resp *, const char *, const char *);
+void		 resp_reset(struct resp *);
 void		 resp_set_detail(struct resp *, const char *pre,
 		    const struct str *, const char *post);
 enum app_err	 resp_stream(struct resp *) WUR;

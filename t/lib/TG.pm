@@ -116,6 +116,27 @@ sub tg_cluster {
 	return $c;
 }
 
+# A hot standby of cluster $p, streaming from it (pg_basebackup -R): a
+# TG::Cluster of its own (port, dir) that is stopped at exit like $p.
+sub tg_standby {
+	my ($p) = @_;
+	my $dir = tg_tmpdir() . "/pg" . scalar(@clusters);
+	make_path("$dir/sock");
+	if ($> == 0) {
+		my ($uid, $gid) = (getpwnam('postgres'))[2, 3];
+		chown $uid, $gid, $dir, "$dir/sock";
+	}
+	system(as_pg(), "$p->{bin}/pg_basebackup", '-D', "$dir/data", '-R',
+	    '-X', 'stream', '-h', '127.0.0.1', '-p', $p->{port}, '-U',
+	    'postgres', '--no-sync', '--checkpoint=fast') == 0 or die "pg_basebackup failed\n";
+	my $c = bless { dir => $dir, port => tg_free_port(), bin => $p->{bin} },
+	    'TG::Cluster';
+	$c->start;
+	push @clusters, $c;
+	return $c;
+}
+push @EXPORT, 'tg_standby';
+
 sub END_cleanup {
 	for my $k (reverse @kill) {
 		my ($pid, $sig) = @$k;
@@ -228,6 +249,18 @@ sub sql {
 }
 
 sub psql_admin { my ($c, $sql) = @_; $c->sql($sql, 'postgres') }
+
+# Standby $c has replayed everything primary $p has written so far.
+sub caught_up {
+	my ($c, $p) = @_;
+	my $lsn = $p->sql('SELECT pg_current_wal_lsn()');
+	for (1 .. 400) {
+		return 1 if $c->sql("SELECT pg_last_wal_replay_lsn() >= '$lsn'")
+		    eq 't';
+		sleep 0.05;
+	}
+	die "standby did not catch up with $lsn\n";
+}
 
 1;
 
