@@ -7,8 +7,8 @@
 --   (pending/running within the last 3 days); results of 0.2-20 KB
 --   (log-uniform) for success/failed; metadata ~200 B; 1-4 shards.
 -- The secondary indexes are dropped for the load and rebuilt after
--- (sql/001_schema.sql is idempotent); counters are rebuilt by
--- re-applying sql/002_counters.sql (bench/run does both).
+-- (the sql/ files are idempotent); counters are rebuilt by
+-- re-applying sql/002_counters.sql (bench/run re-applies them all).
 \set ON_ERROR_STOP 1
 SET synchronous_commit = off;
 SET maintenance_work_mem = '512MB';
@@ -16,7 +16,7 @@ SET work_mem = '256MB';
 SELECT setseed(0.42) \g /dev/null
 
 DROP INDEX IF EXISTS tasks_order_idx, tasks_status_order_idx, tasks_status_backend_order_idx,
-	tasks_backend_order_idx, tasks_update_time_idx;
+	tasks_backend_order_idx, tasks_update_time_idx, tasks_live_order_idx;
 ALTER TABLE task_shards DROP CONSTRAINT IF EXISTS task_shards_uniqc_task_id_fkey;
 ALTER TABLE tasks DISABLE TRIGGER USER;
 

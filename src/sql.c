@@ -11,7 +11,8 @@
  * Moves between the active and archive tables run as one implicit
  * transaction of two statements (see db.c): first a statement that locks
  * the rows in task_id order (so concurrent bulk requests cannot
- * deadlock), then the move itself, which therefore sees every shard
+ * deadlock) and returns only their count (not 100 000 ids over the
+ * wire), then the move itself, which therefore sees every shard
  * committed before the lock was granted.
  */
 #include "config.h"
@@ -113,8 +114,8 @@ const struct db_stmt_def db_stmts[DB__MAX] = {
 	    "SELECT i.id, i.first AND d.task_id IS NOT NULL FROM ids i "
 	    "LEFT JOIN del d ON d.task_id = i.id ORDER BY i.ord",
 	    1, 0, -1 },
-	[DB_LOCK_TASKS] = { "SELECT task_id FROM tasks WHERE "
-	    "task_id = ANY ($1::text[]) ORDER BY task_id FOR UPDATE",
+	[DB_LOCK_TASKS] = { "SELECT count(*) FROM (SELECT task_id FROM tasks "
+	    "WHERE task_id = ANY ($1::text[]) ORDER BY task_id FOR UPDATE) lk",
 	    1, 0, -1 },
 	/* One row per id, in order: (id, 'a'rchived | 'c'onflict | 'm'issing). */
 	[DB_BULK_ARCHIVE] = { "WITH " IDS ", "
@@ -131,8 +132,8 @@ const struct db_stmt_def db_stmts[DB__MAX] = {
 	    "FROM ids i LEFT JOIN mv m ON m.task_id = i.id "
 	    "LEFT JOIN cf c ON c.task_id = i.id ORDER BY i.ord",
 	    1, 0, DB_LOCK_TASKS },
-	[DB_LOCK_EXPIRED] = { "SELECT task_id FROM tasks WHERE " ELIGIBLE
-	    " ORDER BY task_id FOR UPDATE", 2, 0, -1 },
+	[DB_LOCK_EXPIRED] = { "SELECT count(*) FROM (SELECT task_id FROM tasks "
+	    "WHERE " ELIGIBLE " ORDER BY task_id FOR UPDATE) lk", 2, 0, -1 },
 	/* (kind, id): 'a'rchived, 'c'onflict, 's'kipped, each in list order. */
 	[DB_EXPIRE] = { "WITH "
 	    "lk AS MATERIALIZED (SELECT task_id FROM tasks WHERE " ELIGIBLE
