@@ -6,6 +6,7 @@ use strict;
 use warnings;
 use Exporter 'import';
 use IO::Socket::INET;
+use IO::Socket::UNIX;
 use IO::Select;
 use Time::HiRes qw(time);
 
@@ -19,15 +20,20 @@ sub nv {
 	return $len->(length $k) . $len->(length $v) . $k . $v;
 }
 
+# A TCP port on 127.0.0.1, or the path of a unix socket.
 sub fcgi_connect {
 	my ($port) = @_;
+	return IO::Socket::UNIX->new(Peer => $port, Type => SOCK_STREAM)
+	    // die "fcgi connect $port: $!" if $port =~ m{^/};
 	return IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
 	    Proto => 'tcp', Timeout => 10) // die "fcgi connect: $!";
 }
 
-# fcgi_request(port, {PARAMS}, body_bytes, close_stdin => 1|0, timeout => s)
-# -> (status, {lowercased headers}, body, seconds).  With close_stdin 0
-# the STDIN stream is never ended (a client that stops sending).
+# fcgi_request(port, {PARAMS}, body_bytes, close_stdin => 1|0, timeout => s,
+# keep_open => 1) -> (status, {lowercased headers}, body, seconds, socket).
+# With close_stdin 0 the STDIN stream is never ended (a client that stops
+# sending).  With keep_open the connection stays open after the answer
+# (a web server slow to close it) and is returned.
 sub fcgi_request {
 	my ($port, $env, $body, %o) = @_;
 	local $SIG{PIPE} = "IGNORE";	# the responder may answer before reading all
@@ -58,12 +64,12 @@ sub fcgi_request {
 		}
 	}
 	my $secs = time - $t0;
-	close $s;
+	close $s unless $o{keep_open};
 	my ($head, $rbody) = split /\r\n\r\n/, $stdout, 2;
 	my %h;
 	for (split /\r\n/, $head // '') { my ($k, $v) = split /:\s*/, $_, 2; $h{lc $k} = $v }
 	my ($st) = ($h{status} // '') =~ /^(\d+)/;
-	return ($st // 0, \%h, $rbody // '', $secs);
+	return ($st // 0, \%h, $rbody // '', $secs, $o{keep_open} ? $s : undef);
 }
 
 1;
