@@ -201,13 +201,13 @@ p "- **Counts** come from `task_counts` (sql/002_counters.sql): statement-level 
     "  tables add one upsert per (status, backend) group per statement, spread over 16 slots by backend\n",
     "  pid; a count sums a few rows whatever N is. t/100-counters.t proves them equal to `count(*)`.\n";
 p "- **Detail and processes per core.** taskgate answers one request at a time per process and waits\n",
-    "  for PostgreSQL during each; with one process per core the cores idle during those waits, which\n",
-    "  the interleaved rounds at max-procs 4 show. For a database on the same machine two processes per\n",
-    "  core is the better setting (docs/SCALING.md).\n";
-p "- **statement_timeout.** The default 5000 ms is too low for archive-expired of 100 000 tasks (it\n",
-    "  takes longer than 5 s here); this run used 60000. Proposal: keep 5000 for the interactive pool and\n",
-    "  run maintenance endpoints on their own pool with its own config (statement_timeout = 60000), as\n",
-    "  docs/SCALING.md shows; or a separate `maintenance_statement_timeout` key for the move statements.\n";
+    "  for PostgreSQL during each; the interleaved rounds at max-procs 4 show what a second process per\n",
+    "  core adds. taskgate and bench/hello.c both end a FastCGI connection with a plain close when no\n",
+    "  input can be left unread (src/gw.c): libfcgi's lingering close would make each process wait for\n",
+    "  lighttpd to close every connection before taking the next request.\n";
+p "- **Timeouts.** taskgate ran with its defaults: the moves run under `move_statement_timeout`\n",
+    "  (60 000 ms, transaction-local for bulk-delete, bulk-archive and archive-expired), everything\n",
+    "  else under `statement_timeout` (5000 ms).\n";
 p "- **Deep offsets** are O(offset) in PostgreSQL (the index is walked up to the offset); the API\n",
     "  has only offset pagination, so `?offset=N/2` slows down linearly with N (no target).\n";
 p "- The machine was shared: other engineers' test suites, fuzzers and valgrind runs were using the\n",

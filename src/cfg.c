@@ -26,6 +26,7 @@ const struct cfg_key cfg_keys[] = {
 	{ "schema",		CFG_STR,  O(schema), "public", 0, 0 },
 	{ "base_path",		CFG_STR,  O(base_path), "", 0, 0 },
 	{ "statement_timeout",	CFG_INT,  O(statement_timeout), "5000", 1, 3600000 },
+	{ "move_statement_timeout", CFG_INT, O(move_statement_timeout), "60000", 1, 3600000 },
 	{ "connect_timeout",	CFG_INT,  O(connect_timeout), "5", 1, 300 },
 	{ "max_body_size",	CFG_INT,  O(max_body_size), "1048576", 1, 1073741824 },
 	{ "max_ids",		CFG_INT,  O(max_ids), "100000", 1, 10000000 },

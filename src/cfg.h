@@ -18,6 +18,7 @@ struct cfg {
 	char	*schema;
 	char	*base_path;		/* "" finds the mount prefix */
 	long	 statement_timeout;	/* ms */
+	long	 move_statement_timeout; /* ms: bulk moves and deletes */
 	long	 connect_timeout;	/* s */
 	long	 max_body_size;		/* bytes */
 	long	 max_ids;

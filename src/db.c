@@ -19,7 +19,9 @@
  *  - Results come back in binary format: exact int64 microseconds for
  *    times, no number parsing.
  *  - A statement with a "pre" (lock) statement runs both in one
- *    pipeline: one round trip, one implicit transaction.
+ *    pipeline: one round trip, one implicit transaction.  A bulk move
+ *    or delete (DB_LONG) starts that pipeline with a transaction-local
+ *    statement_timeout of its own (move_statement_timeout).
  *  - Deadlocks and serialization failures are retried (the transaction
  *    was rolled back, so a retry is safe).
  */
@@ -44,6 +46,7 @@ struct db {
 	char		*conninfo;
 	char		*schema;
 	char		 timeout[24];	/* statement_timeout as text */
+	char		 ltimeout[24];	/* the same for DB_LONG statements */
 	unsigned char	 prepared[DB__MAX];
 	int		 streaming;
 	char		 err[256];
@@ -96,6 +99,9 @@ db_new(const struct db_opts *o)
 	db->o.schema = db->schema;
 	snprintf(db->timeout, sizeof(db->timeout), "%d",
 	    o->statement_timeout_ms);
+	snprintf(db->ltimeout, sizeof(db->ltimeout), "%d",
+	    o->long_timeout_ms > 0 ? o->long_timeout_ms :
+	    o->statement_timeout_ms);
 	return db;
 }
 
@@ -139,6 +145,22 @@ send_local_setup(struct db *db)
 	pv[1] = db->timeout;
 	return PQsendQueryParams(db->conn, SETUP("true"), 2, NULL, pv, NULL,
 	    NULL, 1);
+}
+
+/*
+ * Gives the rest of the pipeline's transaction the statement_timeout of
+ * a bulk move (DB_LONG): transaction-local, so the next statement on
+ * this connection has the normal one again.  Returns 0 when sending
+ * failed.
+ */
+static int
+send_long_timeout(struct db *db)
+{
+	const char	*pv[1];
+
+	pv[0] = db->ltimeout;
+	return PQsendQueryParams(db->conn, "SELECT pg_catalog.set_config("
+	    "'statement_timeout', $1, true)", 1, NULL, pv, NULL, NULL, 1);
 }
 
 /* Connects and sets the session up.  Returns APP_DBDOWN on failure. */
@@ -330,7 +352,7 @@ static enum app_err
 run_once(struct db *db, enum db_stmt s, const char *const *params,
     PGresult **out, int *retry)
 {
-	int		 pre = db_stmts[s].pre, nq, q, pipelined;
+	int		 pre = db_stmts[s].pre, nq, q, pipelined, lng;
 	PGresult	*res, *keep = NULL;
 	ExecStatusType	 rs;
 	enum app_err	 rc = APP_OK;
@@ -340,11 +362,13 @@ run_once(struct db *db, enum db_stmt s, const char *const *params,
 		return rc;
 	if (pre >= 0 && (rc = prepare(db, (enum db_stmt)pre, retry)) != APP_OK)
 		return rc;
-	nq = 1 + (pre >= 0) + !db->o.prepare;
+	lng = (db_stmts[s].flags & DB_LONG) != 0;
+	nq = 1 + (pre >= 0) + !db->o.prepare + lng;
 	pipelined = nq > 1;
 	if (pipelined) {
 		if (!PQenterPipelineMode(db->conn) ||
 		    (!db->o.prepare && !send_local_setup(db)) ||
+		    (lng && !send_long_timeout(db)) ||
 		    (pre >= 0 && !send_stmt(db, (enum db_stmt)pre, params)) ||
 		    !send_stmt(db, s, params) || !PQpipelineSync(db->conn)) {
 			set_err(db, "send", NULL);

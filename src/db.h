@@ -34,6 +34,8 @@ enum db_stmt {
 };
 
 #define DB_READ		0x01	/* read-only: safe to retry after a reconnect */
+#define DB_LONG		0x02	/* a bulk move or delete: its transaction
+				   gets long_timeout_ms */
 
 struct db_stmt_def {
 	const char	*sql;
@@ -49,6 +51,7 @@ struct db_opts {
 	const char	*conninfo;
 	const char	*schema;
 	int		 statement_timeout_ms;
+	int		 long_timeout_ms;	/* statements flagged DB_LONG */
 	int		 connect_timeout_s;
 	int		 prepare;	/* named prepared statements */
 };

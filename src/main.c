@@ -399,6 +399,7 @@ main(int argc, char *argv[])
 	o.conninfo = a.cfg.database;
 	o.schema = a.cfg.schema;
 	o.statement_timeout_ms = (int)a.cfg.statement_timeout;
+	o.long_timeout_ms = (int)a.cfg.move_statement_timeout;
 	o.connect_timeout_s = (int)a.cfg.connect_timeout;
 	o.prepare = (int)a.cfg.prepare;
 	if ((a.db = db_new(&o)) == NULL) {

@@ -113,7 +113,7 @@ const struct db_stmt_def db_stmts[DB__MAX] = {
 	    "RETURNING t.task_id) "
 	    "SELECT i.id, i.first AND d.task_id IS NOT NULL FROM ids i "
 	    "LEFT JOIN del d ON d.task_id = i.id ORDER BY i.ord",
-	    1, 0, -1 },
+	    1, DB_LONG, -1 },
 	[DB_LOCK_TASKS] = { "SELECT count(*) FROM (SELECT task_id FROM tasks "
 	    "WHERE task_id = ANY ($1::text[]) ORDER BY task_id FOR UPDATE) lk",
 	    1, 0, -1 },
@@ -131,7 +131,7 @@ const struct db_stmt_def db_stmts[DB__MAX] = {
 	    "WHEN c.task_id IS NOT NULL THEN 'c' ELSE 'm' END "
 	    "FROM ids i LEFT JOIN mv m ON m.task_id = i.id "
 	    "LEFT JOIN cf c ON c.task_id = i.id ORDER BY i.ord",
-	    1, 0, DB_LOCK_TASKS },
+	    1, DB_LONG, DB_LOCK_TASKS },
 	[DB_LOCK_EXPIRED] = { "SELECT count(*) FROM (SELECT task_id FROM tasks "
 	    "WHERE " ELIGIBLE " ORDER BY task_id FOR UPDATE) lk", 2, 0, -1 },
 	/* (kind, id): 'a'rchived, 'c'onflict, 's'kipped, each in list order. */
@@ -150,7 +150,7 @@ const struct db_stmt_def db_stmts[DB__MAX] = {
 	    "SELECT 's', task_id, submit_time, seq FROM tasks WHERE $2::bool "
 	    "AND status NOT IN " TERMINAL ") z "
 	    "ORDER BY k, submit_time DESC, seq DESC",
-	    2, 0, DB_LOCK_EXPIRED },
+	    2, DB_LONG, DB_LOCK_EXPIRED },
 	[DB_ADELETE] = { "WITH d AS (DELETE FROM archived_tasks "
 	    "WHERE task_id = $1 RETURNING task_id), "
 	    "ds AS (DELETE FROM archived_task_shards WHERE uniqc_task_id "

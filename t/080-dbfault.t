@@ -10,7 +10,7 @@ use POSIX ':sys_wait_h';
 use Time::HiRes qw(time sleep);
 use TG;
 
-my ($c, $w) = tg_setup(conf => "statement_timeout = 1000\nconnect_timeout = 2\nretry_after = 7\n");
+my ($c, $w) = tg_setup(conf => "statement_timeout = 1000\nmove_statement_timeout = 1000\nconnect_timeout = 2\nretry_after = 7\n");
 my $b = $w->{base};
 my ($st, $h, $body, $t0, $secs);
 my %J = ('Content-Type' => 'application/json');
