@@ -194,14 +194,28 @@ is("$st $body", '200 {"restored":"a1"}', 'restore succeeds afterwards');
 	waitpid($k, 0);
 	open my $i, '<', $f or die;
 	my ($s, $bd, $ra, $took) = split /\|/, <$i>;
-	is("$s $bd $ra", "503 $down 7", 'in-flight statement when PostgreSQL stops: 503 with Retry-After');
+	# A fast shutdown terminates the lock holder too: when its lock goes
+	# before our backend acts on its own SIGTERM, the pipelined move can
+	# run and commit in the instant between.  Either outcome is right as
+	# long as the answer says what happened: 503 and nothing moved, or
+	# 200 and the whole move done.
+	my $moved = $s eq '200';
+	if ($moved) {
+		is($bd, '{"archived":["t3","t4"],"missing":[],"count":2}',
+		    'in-flight statement when PostgreSQL stops: it committed first, 200 says so');
+	} else {
+		is("$s $bd $ra", "503 $down 7", 'in-flight statement when PostgreSQL stops: 503 with Retry-After');
+	}
 	ok($took < 3, "answered as the server went down (${took}s)");
 	tg_stop($lp);
 	$c->start;
-	($st, $h, $body) = tg_http(GET => "$b/api/tasks/t3");
+	($st, $h, $body) = tg_http(GET => "$b/api/" . ($moved ? 'archive' : 'tasks') . "/t3");
 	is($st, 200, 'back: next request succeeds');
-	is($c->sql("SELECT count(*) FROM archived_tasks WHERE task_id IN ('t3','t4')"), 0, 'the interrupted move left nothing behind');
-	is($c->sql("SELECT count(*) FROM task_shards WHERE uniqc_task_id IN ('t3','t4')"), 6, 'shards still with their tasks');
+	is($c->sql("SELECT count(*) FROM archived_tasks WHERE task_id IN ('t3','t4')") . ' '
+	    . $c->sql("SELECT count(*) FROM archived_task_shards WHERE uniqc_task_id IN ('t3','t4')"),
+	    $moved ? '2 6' : '0 0', $moved ? 'the move is whole' : 'the interrupted move left nothing behind');
+	is($c->sql("SELECT count(*) FROM task_shards WHERE uniqc_task_id IN ('t3','t4')"), $moved ? 0 : 6,
+	    $moved ? 'no shard left behind' : 'shards still with their tasks');
 	is(tg_pids(), $pid, 'same process');
 }
 
