@@ -23,7 +23,7 @@ my $sb = tg_standby($p);
 $sb->caught_up($p);
 is($sb->sql('SELECT pg_is_in_recovery()'), 't', 'the standby is in recovery');
 
-my $ret = 2;
+my $ret = 3;
 my $w = tg_lighttpd(dsn => $p->dsn, tag => 'split',
     conf => "read_database = " . $sb->dsn . "\nread_retry = $ret\n");
 my $b = $w->{base};
