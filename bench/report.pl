@@ -37,8 +37,8 @@ p "## Machine and versions\n\n";
 p "- CPU: ", sh("nproc"), " × ", sh("awk -F': ' '/model name/ { print \$2; exit }' /proc/cpuinfo"),
     "; RAM ", sh("awk '/MemTotal/ { printf \"%.0f GB\", \$2 / 1048576 }' /proc/meminfo"),
     "; kernel ", sh("uname -r"), "; ", sh(". /etc/os-release && echo \$PRETTY_NAME"), "\n";
-p "- The machine was **shared** with other engineers' builds and tests while this ran: absolute\n",
-    "  numbers are noisy; the targets are ratios measured within this one run.\n";
+p "- The machine may be **shared** with other builds and tests: absolute numbers are noisy; the\n",
+    "  targets are ratios measured within this one run.\n";
 p "- PostgreSQL $pgv, ", sh("lighttpd -v | head -n 1 | cut -d' ' -f1"), ", ",
     sh("wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2"), ", pgbench ", sh("pgbench --version | awk '{ print \$3 }'"),
     ", libfcgi ", sh("dpkg-query -W -f='\${Version}' libfcgi0ldbl 2>/dev/null || dpkg-query -W -f='\${Version}' libfcgi-bin"), "\n";
@@ -214,7 +214,7 @@ p "- **Timeouts.** taskgate ran with its defaults: the moves run under `move_sta
     "  else under `statement_timeout` (5000 ms).\n";
 p "- **Deep offsets** are O(offset) in PostgreSQL (the index is walked up to the offset); the API\n",
     "  has only offset pagination, so `?offset=N/2` slows down linearly with N (no target).\n";
-p "- The machine was shared: other engineers' test suites, fuzzers and valgrind runs were using the\n",
-    "  same two cores (load average 4-6), so single figures move by tens of percent between runs.\n";
+p "- Single figures move by tens of percent between runs on a machine that others share (earlier runs\n",
+    "  of this script ran next to other test suites, fuzzers and valgrind at load average 4-6).\n";
 p "\n## Commands\n\n    bench/run $args\n\nRaw results: bench/run keeps them in its work directory with BENCH_KEEP=1.\n";
 print $out;
