@@ -217,7 +217,6 @@ cgi_drain(struct gw *g)
 	}
 }
 
-/* Ends the current request (flushes its output). */
 /*
  * libfcgi ends each connection with a lingering close: shutdown(SHUT_WR),
  * then it waits (up to 2 s) until the web server closes its end, so that
@@ -243,6 +242,7 @@ nothing_unread(struct gw *g)
 	return cl == NULL || *cl == '\0' || strcmp(cl, "0") == 0;
 }
 
+/* Ends the current request (flushes its output). */
 void
 gw_finish(struct gw *g)
 {
