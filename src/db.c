@@ -132,35 +132,22 @@ disconnect(struct db *db)
 	local "), pg_catalog.set_config('statement_timeout', $2, " local ")"
 
 /*
- * Sends the transaction-local settings ahead of a statement (prepare
- * off: a pooler may have given us a server connection set up by nobody).
- * Pipeline mode only.  Returns 0 when sending failed.
+ * Sends the transaction-local settings ahead of a statement: with
+ * prepare off because a pooler may have given us a server connection set
+ * up by nobody; for a bulk move or delete (DB_LONG) to give the rest of
+ * the transaction its own statement_timeout (the next statement on the
+ * connection has the normal one again).  Pipeline mode only.  Returns 0
+ * when sending failed.
  */
 static int
-send_local_setup(struct db *db)
+send_local_setup(struct db *db, int lng)
 {
 	const char	*pv[2];
 
 	pv[0] = db->o.schema;
-	pv[1] = db->timeout;
+	pv[1] = lng ? db->ltimeout : db->timeout;
 	return PQsendQueryParams(db->conn, SETUP("true"), 2, NULL, pv, NULL,
 	    NULL, 1);
-}
-
-/*
- * Gives the rest of the pipeline's transaction the statement_timeout of
- * a bulk move (DB_LONG): transaction-local, so the next statement on
- * this connection has the normal one again.  Returns 0 when sending
- * failed.
- */
-static int
-send_long_timeout(struct db *db)
-{
-	const char	*pv[1];
-
-	pv[0] = db->ltimeout;
-	return PQsendQueryParams(db->conn, "SELECT pg_catalog.set_config("
-	    "'statement_timeout', $1, true)", 1, NULL, pv, NULL, NULL, 1);
 }
 
 /* Connects and sets the session up.  Returns APP_DBDOWN on failure. */
@@ -363,12 +350,11 @@ run_once(struct db *db, enum db_stmt s, const char *const *params,
 	if (pre >= 0 && (rc = prepare(db, (enum db_stmt)pre, retry)) != APP_OK)
 		return rc;
 	lng = (db_stmts[s].flags & DB_LONG) != 0;
-	nq = 1 + (pre >= 0) + !db->o.prepare + lng;
+	nq = 1 + (pre >= 0) + (!db->o.prepare || lng);
 	pipelined = nq > 1;
 	if (pipelined) {
 		if (!PQenterPipelineMode(db->conn) ||
-		    (!db->o.prepare && !send_local_setup(db)) ||
-		    (lng && !send_long_timeout(db)) ||
+		    ((!db->o.prepare || lng) && !send_local_setup(db, lng)) ||
 		    (pre >= 0 && !send_stmt(db, (enum db_stmt)pre, params)) ||
 		    !send_stmt(db, s, params) || !PQpipelineSync(db->conn)) {
 			set_err(db, "send", NULL);
@@ -569,7 +555,7 @@ db_stream(struct db *db, enum db_stmt s, const char *const *params)
 		PGresult	*res;
 		int		 bad = 0;
 
-		if (!PQenterPipelineMode(db->conn) || !send_local_setup(db) ||
+		if (!PQenterPipelineMode(db->conn) || !send_local_setup(db, 0) ||
 		    !send_stmt(db, s, params) || !PQpipelineSync(db->conn)) {
 			set_err(db, "send", NULL);
 			disconnect(db);
