@@ -22,6 +22,7 @@ struct resp {
 	struct buf	 hdrs;		/* "Name: value\r\n" lines */
 	struct buf	 body;
 	char		*detail;	/* error message, NULL for default */
+	const char	*ctype;		/* static; NULL: application/json */
 	int		 streaming;	/* headers already sent */
 	int		 write_failed;
 	size_t		 flush_at;
