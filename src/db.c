@@ -150,7 +150,10 @@ send_local_setup(struct db *db, int lng)
 	    NULL, 1);
 }
 
-/* Connects and sets the session up.  Returns APP_DBDOWN on failure. */
+/*
+ * Connects and, with prepare on, sets the session up.  Returns
+ * APP_DBDOWN on failure.
+ */
 static enum app_err
 dbconnect(struct db *db)
 {
@@ -176,6 +179,14 @@ dbconnect(struct db *db)
 		disconnect(db);
 		return APP_DBDOWN;
 	}
+	/*
+	 * With prepare off (a pooler in transaction mode) nothing
+	 * session-level: it would stay on a server connection the pooler
+	 * then hands to other clients.  Every statement brings its own
+	 * transaction-local settings instead (send_local_setup).
+	 */
+	if (!db->o.prepare)
+		return APP_OK;
 	pv[0] = db->o.schema;
 	pv[1] = db->timeout;
 	res = PQexecParams(db->conn, SETUP("false"), 2, NULL, pv, NULL, NULL,
