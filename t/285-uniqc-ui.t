@@ -5,7 +5,8 @@
 # writes (an index.html and assets/app.js; nothing of uniqc's): the site
 # root and client routes (/tasks/abc) give index.html, assets are served
 # as files, /api/... is taskgate's (its JSON 404 for unknown paths, never
-# the UI), the UI's same-origin writes are allowed, and the deployment
+# the UI), the UI's same-origin writes are allowed, a CORS preflight of
+# the dev-server origin reaches taskgate, and the deployment
 # smoke set runs at the site root.
 use strict;
 use warnings;
@@ -64,6 +65,14 @@ sub ui_checks {
 	($st, $h, $body) = tg_http(POST => "$b/api/tasks/ui-$tag/archive",
 	    headers => { Origin => 'http://evil.example' }, body => '');
 	is("$st $body", '403 {"detail":"Forbidden"}', "$tag: another page's write refused");
+	# The dev server's page (default cors_origins) through this server.
+	($st, $h, $body) = tg_http(OPTIONS => "$b/api/tasks/x/archive", headers => {
+	    Origin => 'http://localhost:5173', 'Access-Control-Request-Method' => 'POST',
+	    'Access-Control-Request-Headers' => 'content-type' });
+	is("$st $body", '200 OK', "$tag: CORS preflight reaches taskgate");
+	is(join(' ', map { $h->{"access-control-allow-$_"} // '-' } qw(origin credentials headers)),
+	    'http://localhost:5173 true content-type', "$tag: ... with its headers");
+	like($h->{'content-type'} // '', qr{^text/plain}, "$tag: ... text/plain");
 	tg_smoke($c, $b, "ui$tag");
 }
 
