@@ -447,7 +447,7 @@ host_is(const char *ohost, const char *scheme, size_t sl, const char *host,
 		dflt = ":80";
 	return dflt != NULL && hl == ol + strlen(dflt) &&
 	    strncasecmp(host, ohost, ol) == 0 &&
-	    strcmp(host + ol, dflt) == 0;
+	    memcmp(host + ol, dflt, strlen(dflt)) == 0;
 }
 
 /*

@@ -303,7 +303,10 @@ main(void)
 	ok(chk_fwd("127.0.0.1", "https://tasks.example", "tasks.example",
 	    "https") == APP_OK, "forwarded host and proto of the page: write");
 	ok(chk_fwd("127.0.0.1", "https://tasks.example", "tasks.example:443",
-	    NULL) == APP_OK, "default port written out by the proxy");
+	    NULL) == APP_OK && chk_fwd("127.0.0.1", "https://tasks.example",
+	    "x, tasks.example:443 ", NULL) == APP_OK &&
+	    chk_fwd("127.0.0.1", "https://tasks.example", "tasks.example:80",
+	    NULL) == APP_FORBIDDEN, "default port written out by the proxy");
 	ok(chk_fwd("127.0.0.1", "http://tasks.example", "tasks.example",
 	    "https") == APP_FORBIDDEN, "scheme differs from X-Forwarded-Proto");
 	ok(chk_fwd("127.0.0.1", "https://evil.example", "tasks.example",
