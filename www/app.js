@@ -73,9 +73,10 @@ function explain(err) {
 let bannerKind = '';
 function showBanner(kind, text) {
 	const b = $('banner');
-	b.replaceChildren(el('span', { text }), ' ',
-	    kind === 'poll' ? null : el('button', { type: 'button', class: 'link', text: 'Dismiss',
-		onclick: () => clearBanner(kind) }));
+	b.replaceChildren(el('span', { text }));
+	if (kind !== 'poll')
+		b.append(' ', el('button', { type: 'button', class: 'link', text: 'Dismiss',
+		    onclick: () => clearBanner(kind) }));
 	b.dataset.kind = kind;
 	bannerKind = kind;
 	b.hidden = false;
@@ -169,7 +170,7 @@ function renderCounts(c) {
 		    el('th', { scope: 'col', text: 'Statuses' }), el('th', { scope: 'col', text: 'Tasks' }))),
 		el('tbody', {}, ...rows)),
 	    list.length > shown.length ? el('p', { class: 'note',
-		text: `and ${num(list.length - shown.length)} more backends` }) : null);
+		text: `and ${num(list.length - shown.length)} more backends` }) : '');
 }
 
 // ---- the task list ---------------------------------------------------
@@ -507,7 +508,7 @@ async function expirePreview() {
 			out.replaceChildren(el('p', { text: `About ${plural(r.data.matched, 'task')} would be archived` +
 			    (r.data.matched ? ', for example:' : '.') }),
 			    r.data.sample && r.data.sample.length ?
-				el('ul', { class: 'idlist' }, ...r.data.sample.slice(0, 5).map((i) => el('li', { text: i }))) : null);
+				el('ul', { class: 'idlist' }, ...r.data.sample.slice(0, 5).map((i) => el('li', { text: i }))) : '');
 		} else {
 			features.bulkFilter = false;
 			out.textContent = 'This taskgate has no dry run (SPEC §4.5); the archive happens without a preview.';

@@ -361,6 +361,7 @@ allowed = new Set([503]);
 execFileSync(cfg.dbStop[0], cfg.dbStop.slice(1), { stdio: 'ignore' });
 ok(await waitText('#banner', /Database unavailable \(503\): the database is unavailable.*retries automatically/, 30000),
     `${cfg.tag}: database down: 503 shown, retrying`, await text('#banner').catch(() => ''));
+ok(!/null|undefined/.test(await text('#banner')), `${cfg.tag}: the message is words only`, await text('#banner'));
 await shot('desktop-503');
 execFileSync(cfg.dbStart[0], cfg.dbStart.slice(1), { stdio: 'ignore' });
 const back = await page.waitForFunction(() => document.getElementById('banner').hidden, { timeout: 60000 }).then(() => true, () => false);
