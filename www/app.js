@@ -149,8 +149,8 @@ function renderCounts(c) {
 	box.hidden = false;
 	if (!c.by_backend) {
 		box.replaceChildren(el('h3', { text: 'By backend' }),
-		    el('p', { class: 'note', text: 'Per-backend counts need a taskgate that answers ' +
-			'counts?by=backend (SPEC §4.2). Use the backend filter below meanwhile.' }));
+		    el('p', { class: 'note', text: 'Per-backend counts need a taskgate with ' +
+			'counts?by=backend (SPEC §4.2); the backend filter below works here.' }));
 		return;
 	}
 	const list = Object.entries(c.by_backend).sort((a, b) => b[1].total - a[1].total);
@@ -291,9 +291,10 @@ function renderRows() {
 				copyButton(t.task_id)),
 			    el('td', { class: 'c-status' }, badge(t.status)),
 			    el('td', { class: 'c-backend', title: t.backend, text: t.backend }),
-			    el('td', { class: 'c-time' }, timeEl(arch ? t.archived_at || t.submit_time : t.submit_time)),
+			    el('td', { class: 'c-time' }, timeEl(t.submit_time)),
 			    el('td', { class: 'c-shots num', text: num(t.shots) }),
-			    el('td', { class: 'c-result', text: t.has_result ? 'yes' : '—' }));
+			    arch ? el('td', { class: 'c-result' }, timeEl(t.archived_at)) :
+				el('td', { class: 'c-result', text: t.has_result ? 'yes' : '—' }));
 		}));
 	}
 	if (focusKey) {
@@ -375,7 +376,8 @@ function setView(v) {
 	$('view-active').setAttribute('aria-pressed', String(v === 'active'));
 	$('view-archive').setAttribute('aria-pressed', String(v === 'archive'));
 	$('table-caption').textContent = v === 'active' ? 'Active tasks' : 'Archived tasks';
-	$('sort-submit').firstChild.textContent = v === 'active' ? 'Submitted ' : 'Archived ';
+	$('th-result').textContent = v === 'active' ? 'Result' : 'Archived';
+	document.body.classList.toggle('view-archive', v === 'archive');
 	for (const b of document.querySelectorAll('[data-view]')) b.hidden = b.dataset.view !== v;
 	$('act-delete').textContent = v === 'active' ? 'Delete selected' : 'Delete selected permanently';
 	state.selected.clear();
@@ -676,20 +678,24 @@ function reportPollError(e) {
 	    'retrying…' : 'Not loaded yet; retrying…';
 }
 
-let pollTimer = 0, tick = 0;
-async function poll() {
+let pollTimer = 0, tick = 0, pollGen = 0;
+// One poll: counts, archive size, and the shown page (always when
+// `force`, else every poll with ETags — a 304 costs nothing — and every
+// third without).  Counts come first, so the overview has its final size
+// before the table fills.  A newer poll() supersedes a running one.
+async function poll(force) {
 	clearTimeout(pollTimer);
+	const gen = ++pollGen;
 	let delay = POLL_MS;
 	try {
 		const changed = await loadCounts();
 		await loadArchiveCount();
-		// The list: every poll with ETags (a 304 costs nothing), every
-		// third without.
-		if (features.etag || tick % 3 === 0) await loadList(true);
+		if (force) await loadList(false);
+		else if (features.etag || tick % 3 === 0) await loadList(true);
 		tick++;
 		const now = new Date();
 		state.checked = now;
-		if (changed || !state.updated) state.updated = now;
+		if (changed || force || !state.updated) state.updated = now;
 		clearBanner('poll');
 		$('updated').textContent = `Updated ${when(state.updated.toISOString())}` +
 		    (state.updated !== now ? ` · no change at ${when(now.toISOString()).slice(11)}` : '') +
@@ -699,17 +705,14 @@ async function poll() {
 		if (e instanceof ApiError && e.retryAfter) delay = Math.min(30, Math.max(2, e.retryAfter)) * 1000;
 		else delay = 3000;
 	}
-	pollTimer = setTimeout(poll, delay);
+	if (gen === pollGen) pollTimer = setTimeout(() => poll(false), delay);
 }
 
+// Everything again, now (after an action, a new token, at start).
 async function refreshAll() {
 	state.countsEtag = state.archEtag = state.listEtag = null;
-	try {
-		await loadList(false);
-	} catch (e) {
-		reportPollError(e);
-	}
-	poll();
+	tick = 1;
+	await poll(true);
 }
 
 // ---- wiring ----------------------------------------------------------

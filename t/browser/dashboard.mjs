@@ -1,5 +1,5 @@
 // dashboard.mjs: drives the dashboard (www/) in headless chromium through
-// puppeteer-core, against the real stack t/300-dashboard.t started.
+// puppeteer-core, against the real stack t/390-dashboard.t started.
 // Usage: node dashboard.mjs CONFIG.json.  Prints one line per check,
 // "ok - NAME" or "not ok - NAME # why", which the .t turns into TAP.
 // CONFIG: { base, artifacts, tag, scenario: "full" | "big" | "auth",
@@ -181,6 +181,14 @@ if (cfg.scenario === 'big') {
 	await page.setViewport({ width: 360, height: 740 });
 	await sleep(300);
 	await shot('phone-100k');
+	// Loaded afresh at phone width: the table does not move either.
+	await page.reload({ waitUntil: 'domcontentloaded' });
+	await page.waitForSelector('body[data-ready="1"]', { timeout: X.loadMs || 20000 }).catch(() => {});
+	await page.waitForSelector('#tasks-body tr[data-id]', { timeout: X.loadMs || 20000 }).catch(() => {});
+	const ptop0 = await page.evaluate(() => window.__tableTop0);
+	const ptop1 = await page.$eval('#tasks-table', (t) => t.getBoundingClientRect().top + window.scrollY);
+	ok(ptop0 !== null && Math.abs(ptop0 - ptop1) < 1, `${cfg.tag}: at 360 px no layout jump either (table top ${ptop0} -> ${ptop1})`);
+	await shot('phone-100k-top');
 	const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 	ok(overflow <= 0, `${cfg.tag}: no sideways scrolling at 360 px`, overflow);
 	await finish();
