@@ -35,8 +35,7 @@ const state = {
 	rows: [],
 	total: null,
 	selected: new Set(),
-	listKey: '', listEtag: null,
-	countsEtag: null, archEtag: null,
+	countsText: null, rowsText: '',
 	updated: null, checked: null,
 	detail: null,			// {id, view}
 	busy: false,
@@ -117,24 +116,24 @@ function localToIso(v) {
 
 // ---- overview --------------------------------------------------------
 
+// Counts; returns whether they changed since the last time.
 async function loadCounts() {
-	const r = await call('GET', 'tasks/counts', { query: { by: 'backend' },
-	    etag: features.etag ? state.countsEtag : null });
-	if (r.etag) { features.etag = true; state.countsEtag = r.etag; }
-	if (r.status === 304) return false;
+	const r = await call('GET', 'tasks/counts', { query: { by: 'backend' } });
+	if (r.etag) features.etag = true;
+	if (r.text === state.countsText) return false;
+	state.countsText = r.text;
 	features.byBackend = !!(r.data && r.data.by_backend);
 	renderCounts(r.data);
 	return true;
 }
 
 async function loadArchiveCount() {
-	const r = await call('GET', 'archive', { query: { limit: 0 },
-	    etag: features.etag ? state.archEtag : null });
-	if (r.etag) state.archEtag = r.etag;
-	if (r.status === 304) return;
-	$('arch-count').textContent = num(r.data.count);
+	const r = await call('GET', 'archive', { query: { limit: 0 } });
+	if ($('arch-count')) $('arch-count').textContent = num(r.data.count);
+	lastArchCount = r.data.count;
 }
 
+let lastArchCount = null;
 let lastCounts = null;
 function renderCounts(c) {
 	lastCounts = c;
@@ -142,7 +141,7 @@ function renderCounts(c) {
 	fig.replaceChildren(statusChart(c, fig.clientWidth),
 	    el('figcaption', {},
 		el('strong', { text: num(c.total) }), ' active tasks · ',
-		el('span', { id: 'arch-count', text: $('arch-count') ? $('arch-count').textContent : '…' }),
+		el('span', { id: 'arch-count', text: lastArchCount === null ? '…' : num(lastArchCount) }),
 		' archived'));
 	fig.setAttribute('aria-busy', 'false');
 	const box = $('backend-chart');
@@ -206,19 +205,14 @@ function listQuery() {
 async function loadList(poll) {
 	const q = listQuery();
 	const path = state.view === 'active' ? 'tasks' : 'archive';
-	const key = path + '?' + new URLSearchParams(q).toString();
-	const etag = poll && features.etag && key === state.listKey ? state.listEtag : null;
 	if (!poll) $('tasks-table').setAttribute('aria-busy', 'true');
 	let r;
 	try {
-		r = await call('GET', path, { query: q, etag });
+		r = await call('GET', path, { query: q });
 	} finally {
 		if (!poll) $('tasks-table').setAttribute('aria-busy', 'false');
 	}
 	if (r.etag) features.etag = true;
-	state.listEtag = r.etag;
-	state.listKey = key;
-	if (r.status === 304) return false;
 	const d = r.data;
 	if (features.cursor === null && 'cursor' in q) features.cursor = 'next_cursor' in d;
 	state.next = features.cursor ? d.next_cursor : null;
@@ -710,7 +704,7 @@ async function poll(force) {
 
 // Everything again, now (after an action, a new token, at start).
 async function refreshAll() {
-	state.countsEtag = state.archEtag = state.listEtag = null;
+	state.countsText = null;
 	tick = 1;
 	await poll(true);
 }

@@ -54,18 +54,20 @@ export function seg(id) {
 }
 
 // fetch() one API path.  query: {key: value} (undefined/null left out);
-// body: JSON-encoded; etag: sent as If-None-Match.  Resolves to
-// {status, etag, data} (data null for 304); rejects with ApiError.
+// body: JSON-encoded.  Resolves to {status, etag, data, text}; rejects
+// with ApiError.  GETs use the browser's HTTP cache in "no-cache" mode:
+// when an answer carried an ETag (SPEC §4.3) the browser asks again with
+// If-None-Match and a 304 costs the server nothing; the page gets the
+// stored answer and compares text to see whether anything changed.
+// (Setting If-None-Match by hand would hand the 304 itself to the page,
+// which chromium then reports as an aborted request.)
 export async function call(method, path, opts = {}) {
 	const url = new URL(path, base);
 	for (const [k, v] of Object.entries(opts.query || {}))
 		if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
 	const headers = { Accept: 'application/json' };
 	if (token) headers.Authorization = 'Bearer ' + token;
-	// A conditional header set here makes fetch bypass the HTTP cache and
-	// hand the 304 to us (Fetch standard, "HTTP-network-or-cache fetch").
-	if (opts.etag) headers['If-None-Match'] = opts.etag;
-	const init = { method, headers, cache: 'no-store', credentials: 'same-origin' };
+	const init = { method, headers, cache: 'no-cache', credentials: 'same-origin' };
 	if (opts.body !== undefined) {
 		headers['Content-Type'] = 'application/json';
 		init.body = JSON.stringify(opts.body);
@@ -77,7 +79,6 @@ export async function call(method, path, opts = {}) {
 		throw new ApiError(0, 'The server could not be reached', null, 0);
 	}
 	const etag = res.headers.get('ETag');
-	if (res.status === 304) return { status: 304, etag: etag || opts.etag, data: null };
 	const text = await res.text();
 	let data = null;
 	try { data = text ? JSON.parse(text) : null; } catch { data = null; }
@@ -88,7 +89,7 @@ export async function call(method, path, opts = {}) {
 	}
 	if (data === null && text)
 		throw new ApiError(res.status, 'The answer was not JSON: ' + text.slice(0, 120), null, 0);
-	return { status: res.status, etag, data };
+	return { status: res.status, etag, data, text };
 }
 
 // What this taskgate offers beyond SPEC §2 (null: not known yet).
