@@ -576,12 +576,17 @@ function closeDetail() {
 	if (b) b.focus(); else $('tasks-heading').focus();
 }
 
+function size(text) {
+	const n = new Blob([text]).size;
+	return n < 1024 ? `${n} bytes` : `${(n / 1024).toFixed(1)} kB`;
+}
+
 function pretty(v, big) {
 	const text = JSON.stringify(v, null, 2);
 	const pre = el('pre', { class: 'json', tabindex: 0, text });
 	if (!big && text.length <= 2000) return pre;
 	return el('details', { class: 'big' }, el('summary', {
-	    text: `Show the whole JSON (${(new Blob([text]).size / 1024).toFixed(1)} kB)` }), pre);
+	    text: `Show the whole JSON (${size(text)})` }), pre);
 }
 
 function resultSection(result) {
@@ -612,7 +617,7 @@ function resultSection(result) {
 	}
 	const text = JSON.stringify(result);
 	sec.append(el('details', { class: 'big' }, el('summary', {
-	    text: `Result as JSON (${(new Blob([text]).size / 1024).toFixed(1)} kB)` }),
+	    text: `Result as JSON (${size(text)})` }),
 	    el('pre', { class: 'json', tabindex: 0, text: JSON.stringify(result, null, 2) })));
 	return sec;
 }

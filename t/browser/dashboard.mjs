@@ -286,6 +286,8 @@ const shardRows = await page.$$eval('#detail table.shards tbody tr', (r) => r.le
 ok(shardRows === 3, `${cfg.tag}: shards table has 3 rows`, shardRows);
 ok(await page.evaluate(() => document.activeElement.id) === 'detail-heading', `${cfg.tag}: focus moved to the detail`);
 await shot('desktop-detail');
+await page.$eval('#detail .result', (e) => e.scrollIntoView({ block: 'start' }));
+await shot('desktop-histogram');
 await page.setViewport({ width: 360, height: 740 });
 await sleep(300);
 await shot('phone-detail');
@@ -307,6 +309,8 @@ const more = await page.$('#detail .result > button');
 if (more) await more.click();
 figs = await page.$$eval('#detail figure.histo', (f) => f.length);
 ok(figs === 6, `${cfg.tag}: ... all 6 after "Show the other"`, figs);
+await page.$eval('#detail .result', (e) => e.scrollIntoView({ block: 'start' }));
+await shot('desktop-batch');
 // A big non-counts result: pretty JSON, collapsed.
 await page.click('#tasks-body tr[data-id="dash-big"] button.id');
 await page.waitForSelector('#detail details.big', { timeout: 10000 }).catch(() => {});
