@@ -352,6 +352,30 @@ gw_finish(struct gw *g)
 	}
 }
 
+/*
+ * Ends the current request abnormally, after a failure once its response
+ * had begun (the status and part of the body are gone): FastCGI sends
+ * what is buffered and closes the connection without FCGI_END_REQUEST,
+ * so the web server sees the response broken off and does not end the
+ * client's body cleanly (lighttpd and nginx then abort the client's
+ * connection: t/083-stream-abort.t).  CGI has no way to say it: the body
+ * simply ends (the log line says what happened).
+ */
+void
+gw_abort(struct gw *g)
+{
+	if (!g->active)
+		return;
+	if (g->cgi) {
+		gw_finish(g);
+		return;
+	}
+	g->active = 0;
+	(void)FCGX_FFlush(g->req.out);
+	FCGX_Detach(&g->req);		/* a plain close: nothing to wait for */
+	FCGX_Free(&g->req, 1);
+}
+
 void
 gw_close(struct gw *g)
 {
