@@ -133,7 +133,7 @@ main(void)
 	rc = ids_of("{\"task_ids\":[\"a\",\"b\",\"a\"],\"x\":1}",
 	    "application/json");
 	ok(rc == APP_OK && ids.n == 3 && strcmp(ids.ids[2].p, "a") == 0,
-	    "ids in order");
+	    "ids in order, extra keys ignored");
 	jsonw_ids_free(&ids);
 	rc = ids_of("{\"task_ids\":[\"a\"]}", NULL);
 	is_str(err.p, "{\"detail\":[{\"type\":\"model_attributes_type\",\"loc\":"
