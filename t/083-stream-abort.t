@@ -58,7 +58,7 @@ for my $s (@servers) {
 	my $out = tg_tmpdir() . "/$name.out";
 	my $pid = fork // die;
 	if ($pid == 0) {
-		{ exec 'curl', '-sS', '-o', $out, '--limit-rate', '4M', '--max-time', '120',
+		{ exec 'curl', '-s', '-o', $out, '--limit-rate', '4M', '--max-time', '120',
 		    "$w->{base}/api/tasks?limit=-1" };
 		POSIX::_exit(127);
 	}
