@@ -194,7 +194,11 @@ rest_standby(struct app *a, struct req *r, const struct resp *w,
 	return 1;
 }
 
-static void
+/*
+ * Serves one request.  Returns 1 when its response broke off after the
+ * headers went out (the caller aborts the connection), else 0.
+ */
+static int
 serve(struct app *a, struct gw *g, struct req *r)
 {
 	struct resp		 w;
@@ -206,6 +210,7 @@ serve(struct app *a, struct gw *g, struct req *r)
 	double			 t0 = now_ms();
 	char			 ra[16];
 	const char		*note = NULL;
+	char			 fnote[384];
 
 	resp_init(&w, gw_write, g, (size_t)a->cfg.stream_threshold);
 	memset(&param, 0, sizeof(param));
@@ -273,9 +278,26 @@ serve(struct app *a, struct gw *g, struct req *r)
 	if (rc == APP_DBDOWN || rc == APP_SYSTEM || rc == APP_CONFLICT)
 		note = db_last_error(db);
 done:
+	if (rc != APP_OK && w.streaming) {
+		/*
+		 * The status and part of the body are out: the rest is not
+		 * sent and the connection is aborted, so that the client
+		 * sees a broken response, not a short one that looks whole.
+		 */
+		int	 gone = w.write_failed;
+
+		snprintf(fnote, sizeof(fnote), "failed after %d and %zu body "
+		    "bytes were sent: response aborted; %.240s", w.status, w.sent,
+		    gone ? "client gone" : note ? note : "");
+		resp_abort(&w);
+		if (a->cfg.log_requests || !gone)
+			log_request(r, gone ? w.status : resp_err_status(rc),
+			    now_ms() - t0, fnote);
+		req_str_free(&param);
+		resp_free(&w);
+		return 1;
+	}
 	if (rc != APP_OK) {
-		if (w.streaming)
-			note = "failed after streaming began: output truncated";
 		resp_error(&w, rc);
 		if (rc == APP_DBDOWN) {
 			snprintf(ra, sizeof(ra), "%ld", a->cfg.retry_after);
@@ -288,6 +310,7 @@ done:
 		    w.status >= 500 ? note : NULL);
 	req_str_free(&param);
 	resp_free(&w);
+	return 0;
 }
 
 int
@@ -302,6 +325,7 @@ main(int argc, char *argv[])
 	const char		*cpath = NULL, *found;
 	char			 why[256];
 	unsigned long		 nreq = 0;
+	int			 broken = 0;
 	int			 ch, test = 0, rc;
 
 	while ((ch = getopt(argc, argv, "c:tV")) != -1) {
@@ -409,10 +433,14 @@ main(int argc, char *argv[])
 			r.max_ids = (size_t)a.cfg.max_ids;
 			r.max_id_len = (size_t)a.cfg.max_id_length;
 			gw_set_timeout(g, (int)a.cfg.body_timeout);
-			serve(&a, g, &r);
+			broken = serve(&a, g, &r);
 		}
 		req_free(&r);
-		gw_finish(g);
+		if (broken)
+			gw_abort(g);
+		else
+			gw_finish(g);
+		broken = 0;
 		sigprocmask(SIG_UNBLOCK, &stopset, NULL);
 	}
 	gw_close(g);

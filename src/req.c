@@ -88,6 +88,7 @@ req_str_set(struct str *dst, const char *s, size_t n)
 	struct buf	 b;
 	size_t		 i = 0, k, sub;
 	int		 bad = 0;
+	char		*q;
 
 	buf_init(&b);
 	buf_add(&b, "", 0);
@@ -114,6 +115,9 @@ req_str_set(struct str *dst, const char *s, size_t n)
 	dst->len = b.len;
 	dst->p = buf_steal(&b);
 	dst->bad = bad;
+	/* Down to its size: a bulk body may hold 100 000 short ids. */
+	if ((q = realloc(dst->p, dst->len + 1)) != NULL)
+		dst->p = q;
 	return 1;
 }
 

@@ -202,6 +202,17 @@ resp_error(struct resp *r, enum app_err e)
 	}
 }
 
+/*
+ * Gives up a response that broke off after streaming began: nothing more
+ * is written (the caller aborts the connection).
+ */
+void
+resp_abort(struct resp *r)
+{
+	r->write_failed = 1;
+	buf_reset(&r->body);
+}
+
 /* Sends whatever has not been sent yet. */
 void
 resp_finish(struct resp *r)

@@ -40,6 +40,7 @@ void		 resp_set_detail(struct resp *, const char *pre,
 enum app_err	 resp_stream(struct resp *) WUR;
 void		 resp_error(struct resp *, enum app_err);
 void		 resp_finish(struct resp *);
+void		 resp_abort(struct resp *);
 int		 resp_err_status(enum app_err);
 const char	*resp_reason(int);
 
