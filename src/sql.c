@@ -57,7 +57,12 @@
 	"WHERE s.uniqc_task_id = mv.task_id RETURNING s.*), " \
 	"si AS (INSERT INTO archived_task_shards (" SCOLS ", archived_at) " \
 	"SELECT " SCOLS ", now() FROM sm) "
-#define MOVE_TO_ARCHIVE MOVE_TO_ARCHIVE_BY("mv ORDER BY submit_time, seq")
+/*
+ * archive-expired: seq in list order (newest first), as the original
+ * archiving the tasks it takes in list order one after the other; among
+ * equal submit_times /api/archive then lists them the other way round.
+ */
+#define MOVE_TO_ARCHIVE MOVE_TO_ARCHIVE_BY("mv ORDER BY submit_time DESC, seq DESC")
 /*
  * bulk-archive: seq in the order the ids were given, as the original
  * archiving one id after the other (SPEC 2.4).
