@@ -1,23 +1,27 @@
 /*
  * jsonw.c: JSON writing (Python-compatible escaping, ISO times, stored
- * JSON passed through minified) and bulk-body parsing, with no JSON
- * library.
+ * JSON passed through minified) and bulk-body parsing.  The only file
+ * that includes json-c.
  *
- * Why a parser of our own rather than json-c's: FastAPI reports invalid
+ * Why a parser of our own in front of json-c: FastAPI reports invalid
  * JSON with Python's message and character offset ("Expecting ','
  * delimiter" at 17), and echoes bad values in the "input" of a 422
  * with their text (a 30-digit integer stays 30 digits).  json_tokener
  * reports neither the same way and clamps big integers, so this file
- * checks with Python's rules, then walks a bulk body in place, with no
- * tree (see "bulk bodies, scanned in place").
+ * scans with Python's rules.  A bulk body is then walked in place, with
+ * no tree (see "bulk bodies, scanned in place"); the pj scanner can
+ * still build a json-c tree (build), which nothing uses any more.
  */
 #include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <json-c/json.h>
 
 #include "buf.h"
 #include "req.h"
@@ -371,9 +375,10 @@ struct pj {
 	size_t		 errpos;	/* byte offset */
 	const char	*errmsg;
 	int		 depth;
+	int		 build;		/* build json-c objects */
 };
 
-static void pj_value(struct pj *, size_t *, int *);
+static json_object *pj_value(struct pj *, size_t *, int *);
 
 static size_t
 pj_ws(const struct pj *p, size_t i)
@@ -437,17 +442,35 @@ pj_string_check(struct pj *p, size_t q, size_t *end)
 	}
 }
 
-/* Skips the string at s[*idx]; *err is 1 when it is not valid. */
-static void
+static json_object *
 pj_string(struct pj *p, size_t *idx, int *err)
 {
-	size_t	 end;
+	size_t		 end;
+	struct buf	 b;
+	json_object	*o;
+	int		 lone = 0;
 
 	if (!pj_string_check(p, *idx, &end)) {
 		*err = 1;
-		return;
+		return NULL;
+	}
+	o = NULL;
+	if (p->build) {
+		buf_init(&b);
+		buf_add(&b, "", 0);
+		unescape(&b, p->s + *idx + 1, end - *idx - 2, &lone);
+		if (b.oom || (o = json_object_new_string_len(b.p, (int)b.len)) == NULL) {
+			buf_free(&b);
+			*err = 2;
+			return NULL;
+		}
+		/* Lone surrogates cannot be stored: mark the string. */
+		if (lone)
+			json_object_set_userdata(o, (void *)1, NULL);
+		buf_free(&b);
 	}
 	*idx = end;
+	return o;
 }
 
 /* Match Python's NUMBER_RE; returns the end or 0 for no match. */
@@ -495,16 +518,78 @@ lit(const struct pj *p, size_t i, const char *w)
 	return p->n - i >= l && memcmp(p->s + i, w, l) == 0;
 }
 
-static void
+/*
+ * A number or literal from its text; json-c serializes the text given,
+ * so echoes keep it.  NaN and Infinity (which Python accepts) echo as
+ * null, since JSON has no spelling for them.
+ */
+static json_object *
+pj_number_obj(const char *s, size_t n, int isint)
+{
+	char		*t;
+	json_object	*o;
+	char		*ep;
+	long long	 v;
+
+	if ((t = strndup(s, n)) == NULL)
+		return NULL;
+	if (isint) {
+		errno = 0;
+		v = strtoll(t, &ep, 10);
+		if (errno == 0 && *ep == '\0') {
+			free(t);
+			return json_object_new_int64(v);
+		}
+	}
+	o = json_object_new_double_s(strtod(t, NULL), t);
+	free(t);
+	return o;
+}
+
+/*
+ * json-c keys are C strings, and a key may hold "\u0000": cut at the
+ * NUL it would become another key ("task_ids\u0000x" taken for
+ * "task_ids").  Such a key is stored with each NUL as 0xFF, a byte no
+ * key can otherwise hold (the body is valid UTF-8, unescaping makes
+ * UTF-8), and put_key() turns it back.  Returns json-c's result.
+ */
+static int
+add_member(json_object *o, json_object *k, json_object *v)
+{
+	const char	*ks = json_object_get_string(k);
+	size_t		 kl = (size_t)json_object_get_string_len(k), i;
+	char		*t;
+	int		 rc;
+
+	if (memchr(ks, '\0', kl) == NULL)
+		return json_object_object_add(o, ks, v);
+	if ((t = malloc(kl + 1)) == NULL)
+		return -1;
+	for (i = 0; i < kl; i++)
+		t[i] = ks[i] == '\0' ? (char)0xFF : ks[i];
+	t[kl] = '\0';
+	rc = json_object_object_add(o, t, v);
+	free(t);
+	return rc;
+}
+
+static json_object *
 pj_container(struct pj *p, size_t *idx, int *err, int obj)
 {
 	size_t		 i = *idx + 1;
+	json_object	*o = NULL, *v, *k;
+	int		 e2;
 	char		 close = obj ? '}' : ']';
 
 	if (++p->depth > MAX_DEPTH) {
 		pj_fail(p, "Maximum nesting depth exceeded", *idx);
 		*err = 1;
-		return;
+		return NULL;
+	}
+	if (p->build && (o = obj ? json_object_new_object() :
+	    json_object_new_array()) == NULL) {
+		*err = 2;
+		return NULL;
 	}
 	i = pj_ws(p, i);
 	if (i < p->n && p->s[i] == close) {
@@ -512,25 +597,48 @@ pj_container(struct pj *p, size_t *idx, int *err, int obj)
 		goto done;
 	}
 	for (;;) {
+		k = NULL;
 		if (obj) {
 			if (i >= p->n || p->s[i] != '"') {
 				pj_fail(p, "Expecting property name enclosed "
 				    "in double quotes", i);
+				goto fail1;
+			}
+			e2 = 0;
+			k = pj_string(p, &i, &e2);
+			if (e2) {
+				*err = e2;
 				goto fail;
 			}
-			pj_string(p, &i, err);
-			if (*err)
-				return;
 			i = pj_ws(p, i);
 			if (i >= p->n || p->s[i] != ':') {
+				json_object_put(k);
 				pj_fail(p, "Expecting ':' delimiter", i);
-				goto fail;
+				goto fail1;
 			}
 			i = pj_ws(p, i + 1);
 		}
-		pj_value(p, &i, err);
-		if (*err)
-			return;
+		e2 = 0;
+		v = pj_value(p, &i, &e2);
+		if (e2) {
+			json_object_put(k);
+			*err = e2;
+			goto fail;
+		}
+		if (p->build) {
+			int	 rc;
+
+			if (obj)
+				rc = add_member(o, k, v);
+			else
+				rc = json_object_array_add(o, v);
+			json_object_put(k);
+			if (rc != 0) {
+				json_object_put(v);
+				*err = 2;
+				goto fail;
+			}
+		}
 		i = pj_ws(p, i);
 		if (i < p->n && p->s[i] == close) {
 			i++;
@@ -538,62 +646,72 @@ pj_container(struct pj *p, size_t *idx, int *err, int obj)
 		}
 		if (i >= p->n || p->s[i] != ',') {
 			pj_fail(p, "Expecting ',' delimiter", i);
-			goto fail;
+			goto fail1;
 		}
 		i = pj_ws(p, i + 1);
 	}
 done:
 	p->depth--;
 	*idx = i;
-	return;
-fail:
+	return o;
+fail1:
 	*err = 1;
+fail:
+	json_object_put(o);
+	return NULL;
 }
 
 /*
- * Skips one JSON value at s[*idx]; *err is 1 for a JSON error (p->errmsg
- * set).  Python's StopIteration is "Expecting value".
+ * One JSON value at s[*idx]; *err is 1 for a JSON error (p->errmsg set),
+ * 2 for allocation failure.  Python's StopIteration is "Expecting value".
  */
-static void
+static json_object *
 pj_value(struct pj *p, size_t *idx, int *err)
 {
 	size_t		 i = *idx, e;
 	int		 isint;
+	json_object	*o = NULL;
 
 	if (i >= p->n) {
 		pj_fail(p, "Expecting value", i);
 		*err = 1;
-		return;
+		return NULL;
 	}
 	switch (p->s[i]) {
 	case '"':
-		pj_string(p, idx, err);
-		return;
+		return pj_string(p, idx, err);
 	case '{':
-		pj_container(p, idx, err, 1);
-		return;
+		return pj_container(p, idx, err, 1);
 	case '[':
-		pj_container(p, idx, err, 0);
-		return;
+		return pj_container(p, idx, err, 0);
 	}
-	if (lit(p, i, "null") || lit(p, i, "true")) {
+	if (lit(p, i, "null")) {
 		*idx = i + 4;
-		return;
+		return NULL;
 	}
-	if (lit(p, i, "false")) {
-		*idx = i + 5;
-		return;
+	if (lit(p, i, "true") || lit(p, i, "false")) {
+		e = p->s[i] == 't' ? 4 : 5;
+		if (p->build && (o = json_object_new_boolean(e == 4)) == NULL)
+			*err = 2;
+		*idx = i + e;
+		return o;
 	}
 	if (lit(p, i, "NaN") || lit(p, i, "Infinity") || lit(p, i, "-Infinity")) {
-		*idx = i + (p->s[i] == 'N' ? 3 : p->s[i] == 'I' ? 8 : 9);
-		return;
+		e = p->s[i] == 'N' ? 3 : p->s[i] == 'I' ? 8 : 9;
+		if (p->build && (o = json_object_new_double_s(NAN, "null")) == NULL)
+			*err = 2;
+		*idx = i + e;
+		return o;
 	}
 	if ((e = pj_number(p, i, &isint)) == 0) {
 		pj_fail(p, "Expecting value", i);
 		*err = 1;
-		return;
+		return NULL;
 	}
+	if (p->build && (o = pj_number_obj(p->s + i, e - i, isint)) == NULL)
+		*err = 2;
 	*idx = e;
+	return o;
 }
 
 /* Character (code point) offset of byte offset pos in valid UTF-8. */
@@ -608,21 +726,24 @@ char_offset(const char *s, size_t pos)
 	return c;
 }
 
-/* Checks the whole text: one value, then only whitespace. */
-static void
+static json_object *
 pj_parse(struct pj *p, int *err)
 {
-	size_t	 i;
+	size_t		 i;
+	json_object	*o;
 
 	i = pj_ws(p, 0);
-	pj_value(p, &i, err);
+	o = pj_value(p, &i, err);
 	if (*err)
-		return;
+		return NULL;
 	i = pj_ws(p, i);
 	if (i != p->n) {
+		json_object_put(o);
 		pj_fail(p, "Extra data", i);
 		*err = 1;
+		return NULL;
 	}
+	return o;
 }
 
 /*
@@ -727,7 +848,7 @@ skip_value(struct pj *p, size_t i)
 {
 	int	 err = 0;
 
-	pj_value(p, &i, &err);
+	(void)pj_value(p, &i, &err);
 	return i;
 }
 
@@ -973,7 +1094,7 @@ jsonw_parse_ids(const char *body, size_t len, int have_body,
 	memset(&p, 0, sizeof(p));
 	p.s = body;
 	p.n = len;
-	pj_parse(&p, &perr);
+	(void)pj_parse(&p, &perr);
 	if (perr != 0) {
 		berr_open(err, "json_invalid");
 		buf_addc(err, ',');

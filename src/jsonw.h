@@ -1,6 +1,5 @@
 /*
- * jsonw.h: JSON in and out, with no JSON library (json-c serves only
- * the fuzzers' oracles).
+ * jsonw.h: JSON in and out.  The only module that includes json-c.
  *
  * Output is compact and escaped exactly as Python's
  * json.dumps(ensure_ascii=False, separators=(",", ":")) does, because
