@@ -1031,3 +1031,72 @@ out:
 		rc = APP_NOMEM;
 	return rc;
 }
+
+/* 1 when o holds nothing jsonb can store (NaN, NUL, lone surrogates). */
+static int
+unstorable(json_object *o)
+{
+	size_t	 i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_double:
+		/* NaN and Infinity were given the text null (pj_value). */
+		return strcmp(json_object_to_json_string(o), "null") == 0;
+	case json_type_string:
+		return json_object_get_userdata(o) != NULL ||
+		    memchr(json_object_get_string(o), '\0',
+		    (size_t)json_object_get_string_len(o)) != NULL;
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++)
+			if (unstorable(json_object_array_get_idx(o, i)))
+				return 1;
+		return 0;
+	case json_type_object: {
+		json_object_object_foreach(o, key, val) {
+			if (strchr(key, 0xFF) != NULL || unstorable(val))
+				return 1;
+		}
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+/*
+ * A JSON query parameter (the metadata filter of SPEC 4.1): checks
+ * s[0..n) with Python's grammar and writes it compactly to out, for a
+ * jsonb parameter.  Returns 1 when it is JSON (*nomatch set when it
+ * holds what jsonb cannot store, so it contains nothing stored), else
+ * 0 with the 422 message in msg ("Invalid JSON: <reason> at character
+ * <offset>").  APP_NOMEM shows as out->oom.
+ */
+int
+jsonw_query_json(const char *s, size_t n, struct buf *out, int *nomatch,
+    struct buf *msg)
+{
+	struct pj	 p;
+	json_object	*root;
+	int		 perr = 0;
+
+	*nomatch = 0;
+	memset(&p, 0, sizeof(p));
+	p.s = s;
+	p.n = n;
+	p.build = 1;
+	root = pj_parse(&p, &perr);
+	if (perr == 2) {
+		out->oom = 1;
+		return 1;
+	}
+	if (perr == 1) {
+		buf_printf(msg, "Invalid JSON: %s at character %zu", p.errmsg,
+		    char_offset(s, p.errpos));
+		return 0;
+	}
+	*nomatch = unstorable(root);
+	put_value(out, root);
+	json_object_put(root);
+	return 1;
+}

@@ -47,6 +47,9 @@ enum app_err	 jsonw_parse_ids(const char *body, size_t len, int have_body,
 		    struct jsonw_ids *, struct buf *err) WUR;
 void		 jsonw_ids_free(struct jsonw_ids *);
 
+int		 jsonw_query_json(const char *, size_t, struct buf *out,
+		    int *nomatch, struct buf *msg);
+
 /* Exposed for unit tests and fuzzing: the Python-compatible checker. */
 int		 jsonw_py_check(const char *, size_t, size_t *pos,
 		    const char **msg);

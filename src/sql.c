@@ -174,3 +174,34 @@ const struct db_stmt_def db_stmts[DB__MAX] = {
 	    "SELECT (SELECT count(*) FROM lk), (SELECT count(*) FROM mv)",
 	    1, 0, DB_LOCK_ARCHIVED },
 };
+
+/*
+ * The fragments the filtered lists and counts of SPEC 4.1/4.2 are
+ * composed of (filter.c): fixed text whose only variable part is the
+ * number of a $n parameter ("%d", filled in with buf_printf).
+ */
+const char *const db_frag[DB_F__MAX] = {
+	[DB_F_LIST] = "SELECT " TSUM ", seq FROM tasks",
+	[DB_F_ALIST] = "SELECT " ASUM ", seq FROM archived_tasks",
+	[DB_F_COUNT] = "SELECT count(*)::int8 FROM tasks",
+	[DB_F_ACOUNT] = "SELECT count(*)::int8 FROM archived_tasks",
+	[DB_F_COUNTERS] = "SELECT " CSUM " WHERE NOT archived",
+	[DB_F_ACOUNTERS] = "SELECT " CSUM " WHERE archived",
+	[DB_F_STATUS] = "status = $%d",
+	[DB_F_BACKEND] = "backend = $%d",
+	[DB_F_STATUS_IN] = "status = ANY ($%d::text[])",
+	[DB_F_BACKEND_IN] = "backend = ANY ($%d::text[])",
+	[DB_F_HAS_RESULT] = "has_result = $%d::bool",
+	[DB_F_SUBMITTED_AFTER] = "submit_time > $%d::timestamptz",
+	[DB_F_SUBMITTED_BEFORE] = "submit_time < $%d::timestamptz",
+	[DB_F_UPDATED_AFTER] = "update_time > $%d::timestamptz",
+	[DB_F_UPDATED_BEFORE] = "update_time < $%d::timestamptz",
+	[DB_F_ARCHIVED_AFTER] = "archived_at > $%d::timestamptz",
+	[DB_F_ARCHIVED_BEFORE] = "archived_at < $%d::timestamptz",
+	[DB_F_METADATA] = "metadata @> $%d::jsonb",
+	[DB_F_AFTER_DESC] = "(submit_time, seq) < ($%d::timestamptz, $%d::int8)",
+	[DB_F_AFTER_ASC] = "(submit_time, seq) > ($%d::timestamptz, $%d::int8)",
+	[DB_F_ORDER_DESC] = ORDER,
+	[DB_F_ORDER_ASC] = " ORDER BY submit_time, seq",
+	[DB_F_LIMIT] = " LIMIT $%d OFFSET $%d",
+};

@@ -1,0 +1,536 @@
+/*
+ * filter.c: SPEC 4.1 filters, order and cursor paging for the lists
+ * (and the counts that follow the same filters).
+ *
+ *  - Parsing: each parameter in declaration order; a bad value adds one
+ *    422 item in FastAPI's shape.  A value holding NUL or invalid UTF-8
+ *    (or, for metadata, what jsonb cannot store) names nothing stored:
+ *    the answer is empty without asking the database, as for status=.
+ *  - SQL: composed of the fixed fragments of sql.c (db_frag); every
+ *    value travels as a $n parameter, times in binary (PostgreSQL's
+ *    int64 microseconds, exact for every timestamptz), so nothing from
+ *    a request is ever part of the SQL text.  The statement runs
+ *    unnamed (db_dyn): each combination plans with its values, using
+ *    the indexes of sql/001-004.
+ *  - Cursor: base64url of version, flags (order, position present),
+ *    submit_time and seq of the last row shown, and a 64-bit check
+ *    (FNV-1a over those bytes and the digest of the filters and order).
+ *    A cursor given with other filters, another order or mangled fails
+ *    the check: 400 "Invalid cursor".  It is not a secret: it only
+ *    keeps a client from continuing one walk with other filters.
+ *    Paging is keyset ((submit_time, seq) past the last row shown), so
+ *    rows inserted, archived or deleted meanwhile never make another
+ *    row skip or repeat.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "req.h"
+#include "db.h"
+#include "jsonw.h"
+#include "filter.h"
+
+/* PostgreSQL's epoch (2000-01-01) in unix microseconds. */
+#define PG_EPOCH_US	946684800000000LL
+
+static const char *const tnames[FILTER_NTIME] = {
+	"submitted_after", "submitted_before", "updated_after",
+	"updated_before", "archived_after", "archived_before"
+};
+static const enum db_frag tfrag[FILTER_NTIME] = {
+	DB_F_SUBMITTED_AFTER, DB_F_SUBMITTED_BEFORE, DB_F_UPDATED_AFTER,
+	DB_F_UPDATED_BEFORE, DB_F_ARCHIVED_AFTER, DB_F_ARCHIVED_BEFORE
+};
+
+void
+filter_init(struct filter *f, int archived)
+{
+	memset(f, 0, sizeof(*f));
+	f->archived = archived;
+	f->has_result = -1;
+	buf_init(&f->status_in);
+	buf_init(&f->backend_in);
+	buf_init(&f->meta);
+	buf_init(&f->sql);
+}
+
+void
+filter_free(struct filter *f)
+{
+	if (f == NULL)
+		return;
+	buf_free(&f->status_in);
+	buf_free(&f->backend_in);
+	buf_free(&f->meta);
+	buf_free(&f->sql);
+}
+
+/* FNV-1a, 64 bits. */
+static uint64_t
+fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char	*s = p;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* Adds name=value (with its length) to the digest. */
+static void
+dig(struct filter *f, const char *name, const void *v, size_t n)
+{
+	uint64_t	 len = n;
+
+	f->digest = fnv(f->digest, name, strlen(name) + 1);
+	f->digest = fnv(f->digest, &len, sizeof(len));
+	f->digest = fnv(f->digest, v, n);
+}
+
+static void
+qerr(struct buf *err, const char *type, const char *name, const char *msg,
+    const struct str *in)
+{
+	if (err->len == 0)
+		jsonw_qerr_open(err);
+	jsonw_qerr(err, type, name, msg, in);
+}
+
+/* 1 when s[0..n) holds U+FFFD (what replaced invalid UTF-8). */
+static int
+has_fffd(const char *s, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i + 3 <= n; i++)
+		if (memcmp(s + i, "\xEF\xBF\xBD", 3) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * a,b,c -> a text[] literal of the values; a value that cannot be
+ * stored (bad) is left out, and when all are, nothing matches.
+ */
+static void
+split_list(struct filter *f, const struct str *s, struct buf *arr)
+{
+	const char	*p = s->p, *end = s->p + s->len, *c;
+	const char	*v[1];
+	size_t		 l[1];
+	int		 n = 0;
+	struct str	 one;
+
+	buf_addc(arr, '{');
+	for (;;) {
+		c = memchr(p, ',', (size_t)(end - p));
+		if (c == NULL)
+			c = end;
+		/* The whole value is valid UTF-8 (with U+FFFD for bad). */
+		one.p = (char *)p;
+		one.len = (size_t)(c - p);
+		if (memchr(p, '\0', one.len) == NULL &&
+		    (!s->bad || !has_fffd(p, one.len))) {
+			struct buf	 item;
+
+			buf_init(&item);
+			v[0] = p;
+			l[0] = one.len;
+			db_array(&item, v, l, 1);
+			/* db_array wrote {"..."}: keep the inside. */
+			if (n++ > 0)
+				buf_addc(arr, ',');
+			if (item.len >= 2)
+				buf_add(arr, item.p + 1, item.len - 2);
+			if (item.oom)
+				arr->oom = 1;
+			buf_free(&item);
+		}
+		if (c == end)
+			break;
+		p = c + 1;
+	}
+	buf_addc(arr, '}');
+	if (n == 0)
+		f->nomatch = 1;
+}
+
+static int
+b64v(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	if (c == '_')
+		return 63;
+	return -1;
+}
+
+static const char b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+#define CUR_LEN		26	/* version, flags, time, seq, check */
+#define CUR_VERSION	1
+
+static void
+put64(unsigned char *p, uint64_t v)
+{
+	int	 i;
+
+	for (i = 7; i >= 0; i--) {
+		p[i] = (unsigned char)(v & 0xFF);
+		v >>= 8;
+	}
+}
+
+static uint64_t
+get64(const unsigned char *p)
+{
+	uint64_t	 v = 0;
+	int		 i;
+
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static uint64_t
+cur_check(const struct filter *f, const unsigned char *raw)
+{
+	uint64_t	 h = 0xcbf29ce484222325ULL;
+
+	h = fnv(h, raw, 18);
+	return fnv(h, &f->digest, sizeof(f->digest));
+}
+
+/*
+ * Appends the cursor (quoted) of the position after the row (pg_time,
+ * seq), or of the start when pos is 0.
+ */
+void
+filter_cursor(struct buf *b, const struct filter *f, int pos,
+    int64_t pg_time, int64_t seq)
+{
+	unsigned char	 raw[CUR_LEN + 2];
+	size_t		 i;
+	uint32_t	 v;
+
+	memset(raw, 0, sizeof(raw));
+	raw[0] = CUR_VERSION;
+	raw[1] = (unsigned char)((f->asc ? 1 : 0) | (pos ? 2 : 0));
+	if (pos) {
+		put64(raw + 2, (uint64_t)pg_time);
+		put64(raw + 10, (uint64_t)seq);
+	}
+	put64(raw + 18, cur_check(f, raw));
+	buf_addc(b, '"');
+	/* 26 bytes: 8 groups of 3, then 2 bytes as 3 characters. */
+	for (i = 0; i < CUR_LEN; i += 3) {
+		v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 |
+		    raw[i + 2];
+		buf_addc(b, b64[(v >> 18) & 63]);
+		buf_addc(b, b64[(v >> 12) & 63]);
+		buf_addc(b, b64[(v >> 6) & 63]);
+		if (i + 2 < CUR_LEN)
+			buf_addc(b, b64[v & 63]);
+	}
+	buf_addc(b, '"');
+}
+
+/* Reads a cursor; 0 when it is not one of these filters'. */
+static int
+cursor_read(struct filter *f, const struct str *s)
+{
+	unsigned char	 raw[CUR_LEN + 2];
+	size_t		 i, o = 0;
+	uint32_t	 v;
+	int		 k, d;
+
+	if (s->len != 35)
+		return 0;
+	memset(raw, 0, sizeof(raw));
+	for (i = 0; i < s->len; i += 4) {
+		v = 0;
+		for (k = 0; k < 4; k++) {
+			if (i + (size_t)k < s->len) {
+				if ((d = b64v((unsigned char)s->p[i + k])) < 0)
+					return 0;
+			} else
+				d = 0;
+			v = v << 6 | (uint32_t)d;
+		}
+		raw[o++] = (unsigned char)(v >> 16);
+		raw[o++] = (unsigned char)(v >> 8);
+		if (o < CUR_LEN + 2)
+			raw[o++] = (unsigned char)v;
+	}
+	/* The last character carries 2 bits of padding: they must be 0. */
+	if (raw[CUR_LEN] != 0 || raw[0] != CUR_VERSION || (raw[1] & ~3) != 0)
+		return 0;
+	if ((raw[1] & 1) != f->asc || get64(raw + 18) != cur_check(f, raw))
+		return 0;
+	f->cur_pos = (raw[1] & 2) != 0;
+	f->cur_time = (int64_t)get64(raw + 2);
+	f->cur_seq = (int64_t)get64(raw + 10);
+	if (!f->cur_pos && (f->cur_time != 0 || f->cur_seq != 0))
+		return 0;
+	return 1;
+}
+
+/*
+ * Reads the 4.1 parameters of r.  Returns APP_OK; APP_INVALID with the
+ * 422 items appended to err (opened when empty, closed by the caller);
+ * APP_BADREQ for a cursor that is not these filters' (the caller sets
+ * the detail); APP_NOMEM.
+ */
+enum app_err
+filter_parse(struct filter *f, const struct req *r, struct buf *err)
+{
+	static const char *const ext[] = {
+		"status_in", "backend_in", "has_result", "metadata", "order",
+		"cursor", "total"
+	};
+	const struct str *s, *cur, *off;
+	struct buf	 msg;
+	size_t		 i;
+	int		 bad = 0, nm, pre = err->len > 0;
+	int64_t		 us, o = 0;
+
+	f->digest = 0xcbf29ce484222325ULL;
+	dig(f, f->archived ? "archive" : "tasks", "", 0);
+	f->status = req_query(r, "status");
+	f->backend = req_query(r, "backend");
+	if ((f->status != NULL && f->status->bad) ||
+	    (f->backend != NULL && f->backend->bad))
+		f->nomatch = 1;
+	if (f->status != NULL)
+		dig(f, "status", f->status->p, f->status->len);
+	if (f->backend != NULL)
+		dig(f, "backend", f->backend->p, f->backend->len);
+	for (i = 0; i < NELEM(ext); i++)
+		if (req_query(r, ext[i]) != NULL)
+			f->extended = 1;
+	for (i = 0; i < FILTER_NTIME; i++)
+		if ((f->archived || i < 4) && req_query(r, tnames[i]) != NULL)
+			f->extended = 1;
+	if ((s = req_query(r, "status_in")) != NULL) {
+		f->has_status_in = 1;
+		split_list(f, s, &f->status_in);
+		dig(f, "status_in", s->p, s->len);
+	}
+	if ((s = req_query(r, "backend_in")) != NULL) {
+		f->has_backend_in = 1;
+		split_list(f, s, &f->backend_in);
+		dig(f, "backend_in", s->p, s->len);
+	}
+	if ((s = req_query(r, "has_result")) != NULL) {
+		if (!req_parse_bool(s->p, s->len, &f->has_result)) {
+			qerr(err, "bool_parsing", "has_result", "Input should be "
+			    "a valid boolean, unable to interpret input", s);
+			bad = 1;
+		} else
+			dig(f, "has_result", f->has_result ? "1" : "0", 1);
+	}
+	for (i = 0; i < FILTER_NTIME; i++) {
+		if ((!f->archived && i >= 4) ||
+		    (s = req_query(r, tnames[i])) == NULL)
+			continue;
+		if (s->bad || !req_parse_datetime(s->p, s->len, &us)) {
+			qerr(err, "datetime_from_date_parsing", tnames[i],
+			    "Input should be a valid datetime or date, invalid "
+			    "date-time format", s);
+			bad = 1;
+			continue;
+		}
+		f->tset[i] = 1;
+		f->t[i] = us - PG_EPOCH_US;
+		dig(f, tnames[i], &f->t[i], sizeof(f->t[i]));
+	}
+	if ((s = req_query(r, "metadata")) != NULL) {
+		buf_init(&msg);
+		if (!jsonw_query_json(s->p, s->len, &f->meta, &nm, &msg)) {
+			qerr(err, "json_invalid", "metadata",
+			    msg.p ? msg.p : "Invalid JSON", s);
+			bad = 1;
+		} else {
+			f->has_meta = 1;
+			if (nm || s->bad)
+				f->nomatch = 1;
+			dig(f, "metadata", f->meta.p ? f->meta.p : "",
+			    f->meta.len);
+		}
+		buf_free(&msg);
+	}
+	if ((s = req_query(r, "order")) != NULL) {
+		if (s->len == 3 && memcmp(s->p, "asc", 3) == 0)
+			f->asc = 1;
+		else if (!(s->len == 4 && memcmp(s->p, "desc", 4) == 0)) {
+			qerr(err, "literal_error", "order",
+			    "Input should be 'desc' or 'asc'", s);
+			bad = 1;
+		}
+	}
+	dig(f, "order", f->asc ? "a" : "d", 1);
+	cur = req_query(r, "cursor");
+	off = req_query(r, "offset");
+	if (cur != NULL && off != NULL && req_parse_int(off->p, off->len, &o) &&
+	    o != 0) {
+		qerr(err, "value_error", "cursor", "Value error, cursor cannot "
+		    "be combined with a non-zero offset", cur);
+		bad = 1;
+	}
+	if ((s = req_query(r, "total")) != NULL) {
+		if (s->len == 4 && memcmp(s->p, "none", 4) == 0)
+			f->total_none = 1;
+		else if (!(s->len == 5 && memcmp(s->p, "exact", 5) == 0)) {
+			qerr(err, "literal_error", "total",
+			    "Input should be 'exact' or 'none'", s);
+			bad = 1;
+		}
+	}
+	if (f->status_in.oom || f->backend_in.oom || f->meta.oom || err->oom)
+		return APP_NOMEM;
+	if (bad || pre)
+		return APP_INVALID;
+	if (cur != NULL) {
+		f->cursor = 1;
+		if (cur->len > 0 && !cursor_read(f, cur))
+			return APP_BADREQ;
+	}
+	return APP_OK;
+}
+
+/*
+ * 1 when the count of these filters comes from the counters
+ * (task_counts): status and backend filters only.
+ */
+int
+filter_counted(const struct filter *f)
+{
+	int	 i;
+
+	for (i = 0; i < FILTER_NTIME; i++)
+		if (f->tset[i])
+			return 0;
+	return f->has_result < 0 && !f->has_meta;
+}
+
+static int
+param(struct filter *f, const char *v, int len, int fmt)
+{
+	f->pv[f->np] = v;
+	f->len[f->np] = len;
+	f->fmt[f->np] = fmt;
+	return ++f->np;
+}
+
+static int
+tparam(struct filter *f, int64_t us)
+{
+	put64((unsigned char *)f->bin[f->np], (uint64_t)us);
+	return param(f, f->bin[f->np], 8, 1);
+}
+
+/* Appends fragment k with its "%d"s replaced by a and b. */
+static void
+frag(struct filter *f, int *first, enum db_frag k, int a, int b)
+{
+	const char	*p = db_frag[k], *pc;
+	int		 n = 0;
+
+	if (first != NULL) {
+		buf_adds(&f->sql, *first ? " WHERE " : " AND ");
+		*first = 0;
+	}
+	while ((pc = strstr(p, "%d")) != NULL) {
+		buf_add(&f->sql, p, (size_t)(pc - p));
+		buf_addi(&f->sql, n++ == 0 ? a : b);
+		p = pc + 2;
+	}
+	buf_adds(&f->sql, p);
+}
+
+/*
+ * Builds the statement of what (rows or count) into q, which points
+ * into f (valid until the next filter_sql or filter_free).  limit < 0
+ * is no limit; with a cursor one row more is asked for, which tells
+ * whether there is a next page.
+ */
+enum app_err
+filter_sql(struct filter *f, enum filter_what what, int64_t limit,
+    int64_t offset, struct db_query *q)
+{
+	int	 first = 1, i, a, b, ctr = what == FILTER_COUNT &&
+	    filter_counted(f);
+
+	buf_reset(&f->sql);
+	f->np = 0;
+	if (what == FILTER_LIST)
+		frag(f, NULL, f->archived ? DB_F_ALIST : DB_F_LIST, 0, 0);
+	else if (ctr) {
+		frag(f, NULL, f->archived ? DB_F_ACOUNTERS : DB_F_COUNTERS,
+		    0, 0);
+		first = 0;
+	} else
+		frag(f, NULL, f->archived ? DB_F_ACOUNT : DB_F_COUNT, 0, 0);
+	if (f->status != NULL)
+		frag(f, &first, DB_F_STATUS,
+		    param(f, f->status->p, 0, 0), 0);
+	if (f->backend != NULL)
+		frag(f, &first, DB_F_BACKEND,
+		    param(f, f->backend->p, 0, 0), 0);
+	if (f->has_status_in)
+		frag(f, &first, DB_F_STATUS_IN,
+		    param(f, f->status_in.p, 0, 0), 0);
+	if (f->has_backend_in)
+		frag(f, &first, DB_F_BACKEND_IN,
+		    param(f, f->backend_in.p, 0, 0), 0);
+	if (f->has_result >= 0)
+		frag(f, &first, DB_F_HAS_RESULT,
+		    param(f, f->has_result ? "true" : "false", 0, 0), 0);
+	for (i = 0; i < FILTER_NTIME; i++)
+		if (f->tset[i])
+			frag(f, &first, tfrag[i], tparam(f, f->t[i]), 0);
+	if (f->has_meta)
+		frag(f, &first, DB_F_METADATA, param(f, f->meta.p, 0, 0), 0);
+	if (what == FILTER_LIST) {
+		if (f->cursor && f->cur_pos) {
+			a = tparam(f, f->cur_time);
+			snprintf(f->num[2], sizeof(f->num[2]), "%lld",
+			    (long long)f->cur_seq);
+			b = param(f, f->num[2], 0, 0);
+			frag(f, &first, f->asc ? DB_F_AFTER_ASC :
+			    DB_F_AFTER_DESC, a, b);
+		}
+		frag(f, NULL, f->asc ? DB_F_ORDER_ASC : DB_F_ORDER_DESC, 0, 0);
+		if (f->cursor && limit >= 0 && limit < INT64_MAX)
+			limit++;
+		snprintf(f->num[0], sizeof(f->num[0]), "%lld",
+		    (long long)limit);
+		snprintf(f->num[1], sizeof(f->num[1]), "%lld",
+		    (long long)(offset < 0 ? 0 : offset));
+		a = param(f, limit < 0 ? NULL : f->num[0], 0, 0);
+		b = param(f, f->num[1], 0, 0);
+		frag(f, NULL, DB_F_LIMIT, a, b);
+	}
+	if (f->sql.oom)
+		return APP_NOMEM;
+	q->sql = f->sql.p;
+	q->nparams = f->np;
+	q->flags = DB_READ;
+	q->lengths = f->len;
+	q->formats = f->fmt;
+	return APP_OK;
+}
