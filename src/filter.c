@@ -302,7 +302,7 @@ filter_parse(struct filter *f, const struct req *r, struct buf *err)
 		"status_in", "backend_in", "has_result", "metadata", "order",
 		"cursor", "total"
 	};
-	const struct str *s, *cur, *off;
+	const struct str *s, *cur = NULL, *off;
 	struct buf	 msg;
 	size_t		 i;
 	int		 bad = 0, nm, pre = err->len > 0;
@@ -310,8 +310,9 @@ filter_parse(struct filter *f, const struct req *r, struct buf *err)
 
 	f->digest = 0xcbf29ce484222325ULL;
 	dig(f, f->archived ? "archive" : "tasks", "", 0);
-	f->status = req_query(r, "status");
-	f->backend = req_query(r, "backend");
+	/* On /api/tasks/counts status and backend stay ignored (2.1). */
+	f->status = f->counts ? NULL : req_query(r, "status");
+	f->backend = f->counts ? NULL : req_query(r, "backend");
 	if ((f->status != NULL && f->status->bad) ||
 	    (f->backend != NULL && f->backend->bad))
 		f->nomatch = 1;
@@ -320,8 +321,10 @@ filter_parse(struct filter *f, const struct req *r, struct buf *err)
 	if (f->backend != NULL)
 		dig(f, "backend", f->backend->p, f->backend->len);
 	for (i = 0; i < NELEM(ext); i++)
-		if (req_query(r, ext[i]) != NULL)
+		if (req_query(r, ext[i]) != NULL && (!f->counts || i < 4))
 			f->extended = 1;
+	if (f->counts && req_query(r, "by") != NULL)
+		f->extended = 1;
 	for (i = 0; i < FILTER_NTIME; i++)
 		if ((f->archived || i < 4) && req_query(r, tnames[i]) != NULL)
 			f->extended = 1;
@@ -373,6 +376,18 @@ filter_parse(struct filter *f, const struct req *r, struct buf *err)
 		}
 		buf_free(&msg);
 	}
+	if (f->counts) {
+		if ((s = req_query(r, "by")) != NULL) {
+			if (s->len == 7 && memcmp(s->p, "backend", 7) == 0)
+				f->by_backend = 1;
+			else {
+				qerr(err, "literal_error", "by",
+				    "Input should be 'backend'", s);
+				bad = 1;
+			}
+		}
+		goto done;
+	}
 	if ((s = req_query(r, "order")) != NULL) {
 		if (s->len == 3 && memcmp(s->p, "asc", 3) == 0)
 			f->asc = 1;
@@ -385,6 +400,7 @@ filter_parse(struct filter *f, const struct req *r, struct buf *err)
 	dig(f, "order", f->asc ? "a" : "d", 1);
 	cur = req_query(r, "cursor");
 	off = req_query(r, "offset");
+
 	if (cur != NULL && off != NULL && req_parse_int(off->p, off->len, &o) &&
 	    o != 0) {
 		qerr(err, "value_error", "cursor", "Value error, cursor cannot "
@@ -400,11 +416,12 @@ filter_parse(struct filter *f, const struct req *r, struct buf *err)
 			bad = 1;
 		}
 	}
+done:
 	if (f->status_in.oom || f->backend_in.oom || f->meta.oom || err->oom)
 		return APP_NOMEM;
 	if (bad || pre)
 		return APP_INVALID;
-	if (cur != NULL) {
+	if (!f->counts && cur != NULL) {
 		f->cursor = 1;
 		if (cur->len > 0 && !cursor_read(f, cur))
 			return APP_BADREQ;
@@ -477,7 +494,11 @@ filter_sql(struct filter *f, enum filter_what what, int64_t limit,
 
 	buf_reset(&f->sql);
 	f->np = 0;
-	if (what == FILTER_LIST)
+	if (what == FILTER_GROUP) {
+		frag(f, NULL, filter_counted(f) ? DB_F_CGROUP : DB_F_GROUP,
+		    0, 0);
+		first = 0;
+	} else if (what == FILTER_LIST)
 		frag(f, NULL, f->archived ? DB_F_ALIST : DB_F_LIST, 0, 0);
 	else if (ctr) {
 		frag(f, NULL, f->archived ? DB_F_ACOUNTERS : DB_F_COUNTERS,
@@ -525,6 +546,8 @@ filter_sql(struct filter *f, enum filter_what what, int64_t limit,
 		b = param(f, f->num[1], 0, 0);
 		frag(f, NULL, DB_F_LIMIT, a, b);
 	}
+	if (what == FILTER_GROUP)
+		frag(f, NULL, DB_F_GROUP_END, 0, 0);
 	if (f->sql.oom)
 		return APP_NOMEM;
 	q->sql = f->sql.p;

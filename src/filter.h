@@ -21,6 +21,9 @@ struct db_query;
 
 struct filter {
 	int		 archived;	/* /api/archive */
+	int		 counts;	/* /api/tasks/counts: no order, cursor,
+					   total; by instead */
+	int		 by_backend;
 	int		 extended;	/* a 4.1 parameter was given */
 	int		 nomatch;	/* a value that names nothing stored */
 	const struct str *status, *backend;
@@ -50,6 +53,7 @@ struct filter {
 enum filter_what {
 	FILTER_LIST,		/* rows, with the cursor, order and limit */
 	FILTER_COUNT,		/* the exact count of the filters */
+	FILTER_GROUP,		/* (status, backend, n) of the five statuses */
 	FILTER__MAX
 };
 

@@ -24,45 +24,6 @@ h_tasks_list(struct req *r, struct resp *w, struct db *db,
 	return h_list(r, w, db, 0);
 }
 
-/* Only the five statuses uniqc writes are counted. */
-enum app_err
-h_tasks_counts(struct req *r, struct resp *w, struct db *db,
-    const struct str *id)
-{
-	static const char *const names[] = {
-		"pending", "running", "success", "failed", "cancelled"
-	};
-	int64_t		 n[NELEM(names)] = { 0 }, total = 0;
-	struct db_res	*res;
-	enum app_err	 rc;
-	size_t		 i, k, len;
-	const char	*s;
-
-	(void)r;
-	(void)id;
-	if ((rc = db_exec(db, DB_COUNTS, NULL, &res)) != APP_OK)
-		return rc;
-	for (i = 0; i < db_nrows(res); i++) {
-		s = db_text(res, i, 0, &len);
-		for (k = 0; k < NELEM(names); k++)
-			if (s != NULL && strlen(names[k]) == len &&
-			    memcmp(names[k], s, len) == 0)
-				n[k] = db_int(res, i, 1);
-	}
-	db_res_free(res);
-	buf_addc(&w->body, '{');
-	for (k = 0; k < NELEM(names); k++) {
-		buf_printf(&w->body, "\"%s\":", names[k]);
-		buf_addi(&w->body, (long long)n[k]);
-		buf_addc(&w->body, ',');
-		total += n[k];
-	}
-	buf_adds(&w->body, "\"total\":");
-	buf_addi(&w->body, (long long)total);
-	buf_addc(&w->body, '}');
-	return APP_OK;
-}
-
 static enum app_err
 not_found(struct resp *w, const char *what, const struct str *id)
 {

@@ -40,6 +40,7 @@
  */
 #define CSUM "coalesce(sum(n), 0)::int8 FROM task_counts"
 #define TERMINAL "('success', 'failed', 'cancelled')"
+#define FIVE "('pending', 'running', 'success', 'failed', 'cancelled')"
 
 /* Positions of the ids of a bulk request, first occurrences marked. */
 #define IDS "ids AS (SELECT u.id, u.ord, row_number() OVER " \
@@ -214,4 +215,11 @@ const char *const db_frag[DB_F__MAX] = {
 	[DB_F_ORDER_DESC] = ORDER,
 	[DB_F_ORDER_ASC] = " ORDER BY submit_time, seq",
 	[DB_F_LIMIT] = " LIMIT $%d OFFSET $%d",
+	/* /api/tasks/counts with filters: (status, backend, n) groups. */
+	[DB_F_CGROUP] = "SELECT status, backend, sum(n)::int8 FROM task_counts "
+	    "WHERE NOT archived AND status IN " FIVE,
+	[DB_F_GROUP] = "SELECT status, backend, count(*)::int8 FROM tasks "
+	    "WHERE status IN " FIVE,
+	[DB_F_GROUP_END] = " GROUP BY status, backend "
+	    "ORDER BY backend COLLATE \"C\"",
 };
