@@ -30,6 +30,8 @@ enum db_stmt {
 	DB_ADELETE,
 	DB_LOCK_ARCHIVED,
 	DB_RESTORE,
+	DB_ETAG,
+	DB_LOOKUP,
 	DB__MAX,
 	DB_DYN = DB__MAX	/* built at run time: see db_dyn() */
 };

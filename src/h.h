@@ -26,6 +26,7 @@ enum app_err	h_tasks_bulk_delete(H_ARGS);
 enum app_err	h_tasks_bulk_archive(H_ARGS);
 enum app_err	h_tasks_archive_expired(H_ARGS);
 enum app_err	h_tasks_archive_one(H_ARGS);
+enum app_err	h_tasks_lookup(H_ARGS);
 enum app_err	h_archive_list(H_ARGS);
 enum app_err	h_archive_get(H_ARGS);
 enum app_err	h_archive_delete(H_ARGS);

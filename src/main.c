@@ -226,6 +226,40 @@ rest_standby(struct app *a, struct req *r, const struct resp *w,
 	return 1;
 }
 
+/*
+ * SPEC 4.3: the tag of a GET's answer, read before the answer (so it
+ * is never newer than it) with one cheap statement on the connection
+ * the answer will use; routes that never touch the database (health,
+ * version, the OpenAPI document) answer the same until the binary
+ * changes.  Sets w->etag, and answers 304 (returns APP_OK with
+ * w->status 304) when If-None-Match holds it.  Database errors as
+ * db_exec's.
+ */
+static enum app_err
+etag(struct req *r, struct resp *w, struct db *db, const struct route *rt)
+{
+	struct db_res	*res;
+	enum app_err	 rc;
+
+	if (strcmp(r->method, "GET") != 0)
+		return APP_OK;
+	if (rt->flags & ROUTE_OPEN)
+		snprintf(w->etag, sizeof(w->etag), "\"%s.static\"",
+		    PACKAGE_VERSION);
+	else {
+		if ((rc = db_exec(db, DB_ETAG, NULL, &res)) != APP_OK)
+			return rc;
+		snprintf(w->etag, sizeof(w->etag), "\"%s.%llx.%llx\"",
+		    PACKAGE_VERSION,
+		    (unsigned long long)(db_nrows(res) ? db_int(res, 0, 1) : 0),
+		    (unsigned long long)(db_nrows(res) ? db_int(res, 0, 0) : 0));
+		db_res_free(res);
+	}
+	if (resp_etag_match(r->if_none_match, w->etag))
+		w->status = 304;
+	return APP_OK;
+}
+
 static void
 serve(struct app *a, struct gw *g, struct req *r)
 {
@@ -295,13 +329,16 @@ serve(struct app *a, struct gw *g, struct req *r)
 	if (param.len > r->max_id_len)
 		param.bad = 1;
 	db = route_db(a, rr.route);
-	rc = rr.route->handler(r, &w, db, rr.param ? &param : NULL);
+	if ((rc = etag(r, &w, db, rr.route)) == APP_OK && w.status != 304)
+		rc = rr.route->handler(r, &w, db, rr.param ? &param : NULL);
 	if (db == a->rdb && rc != APP_OK) {
 		if (rest_standby(a, r, &w, rc)) {
 			resp_reset(&w);
 			db = a->db;
-			rc = rr.route->handler(r, &w, db,
-			    rr.param ? &param : NULL);
+			if ((rc = etag(r, &w, db, rr.route)) == APP_OK &&
+			    w.status != 304)
+				rc = rr.route->handler(r, &w, db,
+				    rr.param ? &param : NULL);
 		} else if (rc == APP_CONFLICT)
 			rc = APP_DBDOWN;	/* a recovery conflict, lasting */
 	}

@@ -503,6 +503,7 @@ req_init(struct req *r, req_getenv_fn get, void *ctx, req_read_fn rd,
 	r->remote_user = dupenv(get, ctx, "REMOTE_USER", &oom);
 	r->authorization = dupenv(get, ctx, "HTTP_AUTHORIZATION", &oom);
 	r->origin = dupenv(get, ctx, "HTTP_ORIGIN", &oom);
+	r->if_none_match = dupenv(get, ctx, "HTTP_IF_NONE_MATCH", &oom);
 	return oom ? APP_NOMEM : APP_OK;
 }
 
@@ -525,6 +526,7 @@ req_free(struct req *r)
 	free(r->remote_user);
 	free(r->authorization);
 	free(r->origin);
+	free(r->if_none_match);
 	free(r->body);
 	memset(r, 0, sizeof(*r));
 }

@@ -53,6 +53,7 @@ struct req {
 	char		*remote_user;
 	char		*authorization;
 	char		*origin;
+	char		*if_none_match;	/* NULL when absent */
 	char		*body;
 	size_t		 bodylen;
 	int		 body_read;
