@@ -53,7 +53,7 @@ struct db {
 	PGresult	*first;
 	char		 err[256];
 	/* The statement built at run time (DB_DYN), while it runs. */
-	struct db_stmt_def dyn;
+	struct db_stmt_def dyn, dynpre;
 	const int	*dyn_len;
 	const int	*dyn_fmt;
 };
@@ -62,7 +62,9 @@ struct db {
 static const struct db_stmt_def *
 def(const struct db *db, enum db_stmt s)
 {
-	return s == DB_DYN ? &db->dyn : &db_stmts[s];
+	if ((unsigned)s >= (unsigned)DB__MAX)
+		return s == DB_DYN_PRE ? &db->dynpre : &db->dyn;
+	return &db_stmts[s];
 }
 
 /* Keeps the last error for the log: SQLSTATE and primary message only. */
@@ -269,7 +271,7 @@ prepare(struct db *db, enum db_stmt s, int *retry)
 	enum app_err	 rc;
 
 	*retry = 0;
-	if (!db->o.prepare || s == DB_DYN || db->prepared[s])
+	if (!db->o.prepare || s >= DB__MAX || db->prepared[s])
 		return APP_OK;
 	snprintf(name, sizeof(name), "tg%d", (int)s);
 	res = PQprepare(db->conn, name, db_stmts[s].sql, db_stmts[s].nparams,
@@ -292,8 +294,8 @@ send_stmt(struct db *db, enum db_stmt s, const char *const *params)
 {
 	char	 name[16];
 
-	if (s == DB_DYN)
-		return PQsendQueryParams(db->conn, db->dyn.sql,
+	if (s >= DB__MAX)
+		return PQsendQueryParams(db->conn, def(db, s)->sql,
 		    db->dyn.nparams, NULL, params, db->dyn_len, db->dyn_fmt, 1);
 	if (db->o.prepare) {
 		snprintf(name, sizeof(name), "tg%d", (int)s);
@@ -486,7 +488,11 @@ db_dyn(struct db *db, const struct db_query *q)
 	db->dyn.sql = q->sql;
 	db->dyn.nparams = q->nparams;
 	db->dyn.flags = q->flags;
-	db->dyn.pre = -1;
+	db->dyn.pre = q->pre_sql != NULL ? DB_DYN_PRE : -1;
+	db->dynpre.sql = q->pre_sql;
+	db->dynpre.nparams = q->nparams;
+	db->dynpre.flags = 0;
+	db->dynpre.pre = -1;
 	db->dyn_len = q->lengths;
 	db->dyn_fmt = q->formats;
 }

@@ -33,7 +33,8 @@ enum db_stmt {
 	DB_ETAG,
 	DB_LOOKUP,
 	DB__MAX,
-	DB_DYN = DB__MAX	/* built at run time: see db_dyn() */
+	DB_DYN = DB__MAX,	/* built at run time: see db_dyn() */
+	DB_DYN_PRE		/* its lock statement, if any */
 };
 
 #define DB_READ		0x01	/* read-only: safe to retry after a reconnect */
@@ -64,6 +65,7 @@ enum db_frag {
 	DB_F_ORDER_DESC, DB_F_ORDER_ASC,
 	DB_F_LIMIT,
 	DB_F_CGROUP, DB_F_GROUP, DB_F_GROUP_END,
+	DB_F_BULK_LOCK, DB_F_BULK_DELETE, DB_F_BULK_ARCHIVE, DB_F_SAMPLE,
 	DB_F__MAX
 };
 
@@ -86,6 +88,7 @@ struct db_query {
 	const char	*sql;
 	int		 nparams;
 	int		 flags;
+	const char	*pre_sql;	/* lock statement (same parameters), or NULL */
 	const int	*lengths;	/* binary parameters: lengths */
 	const int	*formats;	/* 1 = binary; NULL: all text */
 };

@@ -56,6 +56,8 @@ filter_init(struct filter *f, int archived)
 	buf_init(&f->backend_in);
 	buf_init(&f->meta);
 	buf_init(&f->sql);
+	buf_init(&f->where);
+	buf_init(&f->lock);
 }
 
 void
@@ -67,6 +69,8 @@ filter_free(struct filter *f)
 	buf_free(&f->backend_in);
 	buf_free(&f->meta);
 	buf_free(&f->sql);
+	buf_free(&f->where);
+	buf_free(&f->lock);
 }
 
 /* FNV-1a, 64 bits. */
@@ -113,6 +117,70 @@ has_fffd(const char *s, size_t n)
 		if (memcmp(s + i, "\xEF\xBF\xBD", 3) == 0)
 			return 1;
 	return 0;
+}
+
+/* Appends the storable ones of v[0..n) to a text[] literal in arr. */
+static int
+add_items(struct buf *arr, const struct str *v, size_t n)
+{
+	size_t	 i;
+	int	 k = 0;
+	const char *p[1];
+	size_t	 l[1];
+	struct buf item;
+
+	buf_addc(arr, '{');
+	for (i = 0; i < n; i++) {
+		if (v[i].bad)
+			continue;
+		buf_init(&item);
+		p[0] = v[i].p;
+		l[0] = v[i].len;
+		db_array(&item, p, l, 1);
+		if (k++ > 0)
+			buf_addc(arr, ',');
+		if (item.len >= 2)
+			buf_add(arr, item.p + 1, item.len - 2);
+		if (item.oom)
+			arr->oom = 1;
+		buf_free(&item);
+	}
+	buf_addc(arr, '}');
+	return k;
+}
+
+/*
+ * The filters of a bulk body (SPEC 4.5) into f (for tasks); f points
+ * into jf, which must outlive it.  Returns APP_NOMEM or APP_OK.
+ */
+enum app_err
+filter_from_json(struct filter *f, const struct jsonw_filter *jf)
+{
+	int	 i;
+
+	f->status = jf->has_status ? &jf->status : NULL;
+	f->backend = jf->has_backend ? &jf->backend : NULL;
+	if ((f->status && f->status->bad) || (f->backend && f->backend->bad))
+		f->nomatch = 1;
+	if ((f->has_status_in = jf->has_status_in) &&
+	    add_items(&f->status_in, jf->status_in, jf->nstatus_in) == 0)
+		f->nomatch = 1;
+	if ((f->has_backend_in = jf->has_backend_in) &&
+	    add_items(&f->backend_in, jf->backend_in, jf->nbackend_in) == 0)
+		f->nomatch = 1;
+	f->has_result = jf->has_result;
+	for (i = 0; i < 4; i++)
+		if ((f->tset[i] = jf->tset[i]))
+			f->t[i] = jf->t[i] - PG_EPOCH_US;
+	if ((f->has_meta = jf->has_meta)) {
+		buf_add(&f->meta, jf->meta.p ? jf->meta.p : "", jf->meta.len);
+		if (jf->meta_nomatch)
+			f->nomatch = 1;
+	}
+	f->extended = 1;
+	if (f->status_in.oom || f->backend_in.oom || f->meta.oom)
+		return APP_NOMEM;
+	return APP_OK;
 }
 
 /*
@@ -460,23 +528,61 @@ tparam(struct filter *f, int64_t us)
 	return param(f, f->bin[f->np], 8, 1);
 }
 
-/* Appends fragment k with its "%d"s replaced by a and b. */
+/*
+ * Appends fragment k to to, with its "%d"s replaced by a and b and its
+ * "%w" by the conditions built so far (f->where); with first set, as a
+ * condition (" WHERE " or " AND " before it).
+ */
 static void
-frag(struct filter *f, int *first, enum db_frag k, int a, int b)
+frag(struct filter *f, struct buf *to, int *first, enum db_frag k, int a,
+    int b)
 {
 	const char	*p = db_frag[k], *pc;
 	int		 n = 0;
 
 	if (first != NULL) {
-		buf_adds(&f->sql, *first ? " WHERE " : " AND ");
+		buf_adds(to, *first ? " WHERE " : " AND ");
 		*first = 0;
 	}
-	while ((pc = strstr(p, "%d")) != NULL) {
-		buf_add(&f->sql, p, (size_t)(pc - p));
-		buf_addi(&f->sql, n++ == 0 ? a : b);
+	while ((pc = strchr(p, '%')) != NULL) {
+		buf_add(to, p, (size_t)(pc - p));
+		if (pc[1] == 'd')
+			buf_addi(to, n++ == 0 ? a : b);
+		else if (pc[1] == 'w')
+			buf_add(to, f->where.p ? f->where.p : "", f->where.len);
+		else
+			buf_add(to, pc, 2);
 		p = pc + 2;
 	}
-	buf_adds(&f->sql, p);
+	buf_adds(to, p);
+}
+
+/* The filters' conditions into f->where, their values as parameters. */
+static void
+conditions(struct filter *f, int *first)
+{
+	struct buf	*w = &f->where;
+	int		 i;
+
+	if (f->status != NULL)
+		frag(f, w, first, DB_F_STATUS, param(f, f->status->p, 0, 0), 0);
+	if (f->backend != NULL)
+		frag(f, w, first, DB_F_BACKEND,
+		    param(f, f->backend->p, 0, 0), 0);
+	if (f->has_status_in)
+		frag(f, w, first, DB_F_STATUS_IN,
+		    param(f, f->status_in.p, 0, 0), 0);
+	if (f->has_backend_in)
+		frag(f, w, first, DB_F_BACKEND_IN,
+		    param(f, f->backend_in.p, 0, 0), 0);
+	if (f->has_result >= 0)
+		frag(f, w, first, DB_F_HAS_RESULT,
+		    param(f, f->has_result ? "true" : "false", 0, 0), 0);
+	for (i = 0; i < FILTER_NTIME; i++)
+		if (f->tset[i])
+			frag(f, w, first, tfrag[i], tparam(f, f->t[i]), 0);
+	if (f->has_meta)
+		frag(f, w, first, DB_F_METADATA, param(f, f->meta.p, 0, 0), 0);
 }
 
 /*
@@ -489,53 +595,61 @@ enum app_err
 filter_sql(struct filter *f, enum filter_what what, int64_t limit,
     int64_t offset, struct db_query *q)
 {
-	int	 first = 1, i, a, b, ctr = what == FILTER_COUNT &&
-	    filter_counted(f);
+	int		 first = 1, a, b;
+	enum db_frag	 head;
+	struct buf	*sql = &f->sql;
 
-	buf_reset(&f->sql);
+	buf_reset(sql);
+	buf_reset(&f->where);
 	f->np = 0;
-	if (what == FILTER_GROUP) {
-		frag(f, NULL, filter_counted(f) ? DB_F_CGROUP : DB_F_GROUP,
-		    0, 0);
+	memset(q, 0, sizeof(*q));
+	q->flags = DB_READ;
+	switch (what) {
+	case FILTER_GROUP:
+		head = filter_counted(f) ? DB_F_CGROUP : DB_F_GROUP;
 		first = 0;
-	} else if (what == FILTER_LIST)
-		frag(f, NULL, f->archived ? DB_F_ALIST : DB_F_LIST, 0, 0);
-	else if (ctr) {
-		frag(f, NULL, f->archived ? DB_F_ACOUNTERS : DB_F_COUNTERS,
-		    0, 0);
-		first = 0;
-	} else
-		frag(f, NULL, f->archived ? DB_F_ACOUNT : DB_F_COUNT, 0, 0);
-	if (f->status != NULL)
-		frag(f, &first, DB_F_STATUS,
-		    param(f, f->status->p, 0, 0), 0);
-	if (f->backend != NULL)
-		frag(f, &first, DB_F_BACKEND,
-		    param(f, f->backend->p, 0, 0), 0);
-	if (f->has_status_in)
-		frag(f, &first, DB_F_STATUS_IN,
-		    param(f, f->status_in.p, 0, 0), 0);
-	if (f->has_backend_in)
-		frag(f, &first, DB_F_BACKEND_IN,
-		    param(f, f->backend_in.p, 0, 0), 0);
-	if (f->has_result >= 0)
-		frag(f, &first, DB_F_HAS_RESULT,
-		    param(f, f->has_result ? "true" : "false", 0, 0), 0);
-	for (i = 0; i < FILTER_NTIME; i++)
-		if (f->tset[i])
-			frag(f, &first, tfrag[i], tparam(f, f->t[i]), 0);
-	if (f->has_meta)
-		frag(f, &first, DB_F_METADATA, param(f, f->meta.p, 0, 0), 0);
-	if (what == FILTER_LIST) {
-		if (f->cursor && f->cur_pos) {
-			a = tparam(f, f->cur_time);
-			snprintf(f->num[2], sizeof(f->num[2]), "%lld",
-			    (long long)f->cur_seq);
-			b = param(f, f->num[2], 0, 0);
-			frag(f, &first, f->asc ? DB_F_AFTER_ASC :
-			    DB_F_AFTER_DESC, a, b);
+		break;
+	case FILTER_LIST:
+		head = f->archived ? DB_F_ALIST : DB_F_LIST;
+		break;
+	case FILTER_COUNT:
+		if (filter_counted(f)) {
+			head = f->archived ? DB_F_ACOUNTERS : DB_F_COUNTERS;
+			first = 0;
+		} else
+			head = f->archived ? DB_F_ACOUNT : DB_F_COUNT;
+		break;
+	default:	/* SAMPLE, BULK_*: the conditions go in at "%w" */
+		conditions(f, &first);
+		if (what == FILTER_SAMPLE) {
+			frag(f, sql, NULL, DB_F_SAMPLE, 0, 0);
+			goto done;
 		}
-		frag(f, NULL, f->asc ? DB_F_ORDER_ASC : DB_F_ORDER_DESC, 0, 0);
+		snprintf(f->num[0], sizeof(f->num[0]), "%lld",
+		    (long long)limit);
+		a = param(f, f->num[0], 0, 0);
+		frag(f, sql, NULL, what == FILTER_BULK_DELETE ?
+		    DB_F_BULK_DELETE : DB_F_BULK_ARCHIVE, a, 0);
+		buf_reset(&f->lock);
+		frag(f, &f->lock, NULL, DB_F_BULK_LOCK, a, 0);
+		q->pre_sql = what == FILTER_BULK_ARCHIVE ? f->lock.p : NULL;
+		q->flags = DB_LONG;
+		goto done;
+	}
+	frag(f, sql, NULL, head, 0, 0);
+	conditions(f, &first);
+	if (what == FILTER_LIST && f->cursor && f->cur_pos) {
+		a = tparam(f, f->cur_time);
+		snprintf(f->num[2], sizeof(f->num[2]), "%lld",
+		    (long long)f->cur_seq);
+		b = param(f, f->num[2], 0, 0);
+		frag(f, &f->where, &first, f->asc ? DB_F_AFTER_ASC :
+		    DB_F_AFTER_DESC, a, b);
+	}
+	buf_add(sql, f->where.p ? f->where.p : "", f->where.len);
+	if (what == FILTER_LIST) {
+		frag(f, sql, NULL, f->asc ? DB_F_ORDER_ASC : DB_F_ORDER_DESC,
+		    0, 0);
 		if (f->cursor && limit >= 0 && limit < INT64_MAX)
 			limit++;
 		snprintf(f->num[0], sizeof(f->num[0]), "%lld",
@@ -544,15 +658,15 @@ filter_sql(struct filter *f, enum filter_what what, int64_t limit,
 		    (long long)(offset < 0 ? 0 : offset));
 		a = param(f, limit < 0 ? NULL : f->num[0], 0, 0);
 		b = param(f, f->num[1], 0, 0);
-		frag(f, NULL, DB_F_LIMIT, a, b);
+		frag(f, sql, NULL, DB_F_LIMIT, a, b);
 	}
 	if (what == FILTER_GROUP)
-		frag(f, NULL, DB_F_GROUP_END, 0, 0);
-	if (f->sql.oom)
+		frag(f, sql, NULL, DB_F_GROUP_END, 0, 0);
+done:
+	if (sql->oom || f->where.oom || f->lock.oom)
 		return APP_NOMEM;
-	q->sql = f->sql.p;
+	q->sql = sql->p;
 	q->nparams = f->np;
-	q->flags = DB_READ;
 	q->lengths = f->len;
 	q->formats = f->fmt;
 	return APP_OK;

@@ -15,6 +15,7 @@
 
 struct req;
 struct db_query;
+struct jsonw_filter;
 
 #define FILTER_NTIME	6	/* submitted_, updated_, archived_ after/before */
 #define FILTER_MAXP	16
@@ -42,7 +43,7 @@ struct filter {
 	uint64_t	 digest;	/* of the filters and the order */
 
 	/* The statement being built (filter_sql). */
-	struct buf	 sql;
+	struct buf	 sql, where, lock;
 	const char	*pv[FILTER_MAXP];
 	int		 len[FILTER_MAXP], fmt[FILTER_MAXP];
 	char		 bin[FILTER_MAXP][8];
@@ -54,6 +55,9 @@ enum filter_what {
 	FILTER_LIST,		/* rows, with the cursor, order and limit */
 	FILTER_COUNT,		/* the exact count of the filters */
 	FILTER_GROUP,		/* (status, backend, n) of the five statuses */
+	FILTER_SAMPLE,		/* the first 20 ids (a dry run's sample) */
+	FILTER_BULK_DELETE,	/* limit is max_affected */
+	FILTER_BULK_ARCHIVE,
 	FILTER__MAX
 };
 
@@ -62,6 +66,7 @@ void		 filter_free(struct filter *);
 enum app_err	 filter_parse(struct filter *, const struct req *,
 		    struct buf *err) WUR;
 int		 filter_counted(const struct filter *);
+enum app_err	 filter_from_json(struct filter *, const struct jsonw_filter *) WUR;
 enum app_err	 filter_sql(struct filter *, enum filter_what, int64_t limit,
 		    int64_t offset, struct db_query *) WUR;
 void		 filter_cursor(struct buf *, const struct filter *, int pos,

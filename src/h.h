@@ -40,6 +40,11 @@ struct db_res;
 void		h_task_row(struct buf *, const struct db_res *, size_t, int);
 enum app_err	h_list(struct req *, struct resp *, struct db *, int);
 enum app_err	h_ids(struct req *, struct resp *, struct str **, size_t *);
+struct jsonw_filter;
+enum app_err	h_bulk_ids(struct req *, struct resp *, struct str **, size_t *,
+		    struct jsonw_filter *);
+enum app_err	h_bulk_filter(struct resp *, struct db *, int archive,
+		    const struct jsonw_filter *);
 void		h_idlist(struct buf *, const char *, struct str *const *, size_t);
 
 #endif

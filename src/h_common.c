@@ -285,6 +285,19 @@ h_list(struct req *r, struct resp *w, struct db *db, int archived)
 enum app_err
 h_ids(struct req *r, struct resp *w, struct str **ids, size_t *n)
 {
+	return h_bulk_ids(r, w, ids, n, NULL);
+}
+
+/*
+ * h_ids, and with jf set the by-filter form (SPEC 4.5): when the body
+ * has "filter", jf->given is set and *ids is empty.  jf must be zeroed
+ * by the caller, and freed with jsonw_filter_free whatever this
+ * returns.
+ */
+enum app_err
+h_bulk_ids(struct req *r, struct resp *w, struct str **ids, size_t *n,
+    struct jsonw_filter *jf)
+{
 	struct jsonw_ids	 j;
 	enum app_err		 rc;
 	size_t			 i;
@@ -297,9 +310,9 @@ h_ids(struct req *r, struct resp *w, struct str **ids, size_t *n)
 			    "bytes than Content-Length", NULL, "");
 		return rc;
 	}
-	rc = jsonw_parse_ids(r->body, r->bodylen,
+	rc = jsonw_parse_bulk(r->body, r->bodylen,
 	    r->content_length != 0 && r->bodylen > 0, r->content_type,
-	    r->max_ids, &j, &w->body);
+	    r->max_ids, &j, jf, &w->body);
 	if (rc == APP_TOOBIG) {
 		char	 msg[96];
 

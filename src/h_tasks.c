@@ -231,13 +231,21 @@ static enum app_err
 bulk_route(struct req *r, struct resp *w, struct db *db, int archive)
 {
 	struct str	 *ids = NULL, **sel = NULL;
+	struct jsonw_filter jf;
 	char		 *outcome = NULL;
 	size_t		  n = 0, k, count;
 	enum app_err	  rc;
 	struct buf	 *b = &w->body;
 
-	if ((rc = h_ids(r, w, &ids, &n)) != APP_OK)
+	memset(&jf, 0, sizeof(jf));
+	rc = h_bulk_ids(r, w, &ids, &n, &jf);
+	if (rc == APP_OK && jf.given)
+		rc = h_bulk_filter(w, db, archive, &jf);
+	if (rc != APP_OK || jf.given) {
+		jsonw_filter_free(&jf);
+		free_ids(ids, n);
 		return rc;
+	}
 	if ((outcome = malloc(n + 1)) == NULL ||
 	    (sel = calloc(n + 1, sizeof(*sel))) == NULL) {
 		rc = APP_NOMEM;

@@ -243,6 +243,45 @@ const char *const db_frag[DB_F__MAX] = {
 	    "WHERE NOT archived AND status IN " FIVE,
 	[DB_F_GROUP] = "SELECT status, backend, count(*)::int8 FROM tasks "
 	    "WHERE status IN " FIVE,
+	/*
+	 * Bulk by filter (SPEC 4.5): "%w" is the filter's WHERE clause.
+	 * The lock statement runs first in the same transaction (as for
+	 * the id form, see the top of this file) and names the guard's
+	 * parameter only so that its type is known.  The answer: a first
+	 * row (0, number matched), then (1, id) of each row deleted or
+	 * archived and (2, id) of each conflict, in list order; nothing
+	 * moves when more match than the guard $%d allows.
+	 */
+	[DB_F_BULK_LOCK] = "SELECT count(*) FROM (SELECT task_id FROM tasks%w "
+	    "ORDER BY task_id FOR UPDATE) lk WHERE $%d::int8 IS NOT NULL",
+	[DB_F_BULK_DELETE] = "WITH m AS MATERIALIZED (SELECT task_id FROM "
+	    "tasks%w ORDER BY task_id FOR UPDATE), "
+	    "g AS (SELECT count(*) AS n FROM m), "
+	    "del AS (DELETE FROM tasks t USING m WHERE t.task_id = m.task_id "
+	    "AND (SELECT n FROM g) <= $%d::int8 "
+	    "RETURNING t.task_id, t.submit_time, t.seq) "
+	    "SELECT k, id FROM (SELECT 0 AS k, (SELECT n FROM g)::text AS id, "
+	    "NULL::timestamptz AS st, NULL::int8 AS sq UNION ALL "
+	    "SELECT 1, task_id, submit_time, seq FROM del) z "
+	    "ORDER BY k, st DESC, sq DESC",
+	[DB_F_BULK_ARCHIVE] = "WITH m AS MATERIALIZED (SELECT task_id FROM "
+	    "tasks%w ORDER BY task_id FOR UPDATE), "
+	    "g AS (SELECT count(*) AS n FROM m), "
+	    "lk AS MATERIALIZED (SELECT task_id FROM m "
+	    "WHERE (SELECT n FROM g) <= $%d::int8), "
+	    "cf AS MATERIALIZED (SELECT lk.task_id FROM lk WHERE EXISTS "
+	    "(SELECT 1 FROM archived_tasks a WHERE a.task_id = lk.task_id)), "
+	    "mv AS (DELETE FROM tasks t USING lk WHERE t.task_id = lk.task_id "
+	    "AND lk.task_id NOT IN (SELECT task_id FROM cf) RETURNING t.*), "
+	    MOVE_TO_ARCHIVE
+	    "SELECT k, id FROM (SELECT 0 AS k, (SELECT n FROM g)::text AS id, "
+	    "NULL::timestamptz AS st, NULL::int8 AS sq UNION ALL "
+	    "SELECT 1, task_id, submit_time, seq FROM mv UNION ALL "
+	    "SELECT 2, t.task_id, t.submit_time, t.seq FROM cf "
+	    "JOIN tasks t ON t.task_id = cf.task_id) z "
+	    "ORDER BY k, st DESC, sq DESC",
+	/* The sample of a dry run: the first ids in list order. */
+	[DB_F_SAMPLE] = "SELECT task_id FROM tasks%w" ORDER " LIMIT 20",
 	[DB_F_GROUP_END] = " GROUP BY status, backend "
 	    "ORDER BY backend COLLATE \"C\"",
 };
