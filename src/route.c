@@ -28,6 +28,7 @@ const struct route route_table[] = {
 	{ "POST",   "/api/archive/restore/{}",		h_archive_restore, ROUTE_WRITE },
 	{ "GET",    "/api/health",			h_health, ROUTE_OPEN },
 	{ "GET",    "/api/version",			h_version, ROUTE_OPEN },
+	{ "GET",    "/api/openapi.json",		h_openapi, ROUTE_OPEN },
 };
 const size_t route_count = NELEM(route_table);
 
