@@ -18,7 +18,8 @@ struct db_query;
 struct jsonw_filter;
 
 #define FILTER_NTIME	6	/* submitted_, updated_, archived_ after/before */
-#define FILTER_MAXP	16
+#define FILTER_MAXP	160
+#define FILTER_MERGE	8	/* status_in values merged from their index */
 
 struct filter {
 	int		 archived;	/* /api/archive */
@@ -47,7 +48,11 @@ struct filter {
 	const char	*pv[FILTER_MAXP];
 	int		 len[FILTER_MAXP], fmt[FILTER_MAXP];
 	char		 bin[FILTER_MAXP][8];
-	char		 num[3][24];
+	char		 num[4][24];
+	/* status_in values one by one (FILTER_MERGE at most, else -1). */
+	int		 nsin;
+	size_t		 sin_off[FILTER_MERGE];
+	struct buf	 sin;		/* the values, each NUL-terminated */
 	int		 np;
 };
 
@@ -71,5 +76,8 @@ enum app_err	 filter_sql(struct filter *, enum filter_what, int64_t limit,
 		    int64_t offset, struct db_query *) WUR;
 void		 filter_cursor(struct buf *, const struct filter *, int pos,
 		    int64_t pg_time, int64_t seq);
+int		 filter_cursor_read(struct filter *, const struct str *);
+uint64_t	 filter_fnv(uint64_t, const void *, size_t);
+void		 filter_put64(unsigned char *, uint64_t);
 
 #endif
