@@ -152,38 +152,6 @@ struct app {
 };
 
 /*
- * A CORS preflight (OPTIONS from an allowed origin) of a known path:
- * 204 with the methods of that path.  Returns 0 for an unknown path,
- * which is then routed as usual (404, or 405 for OPTIONS).
- */
-static int
-preflight(struct app *a, struct req *r, struct resp *w)
-{
-	const char	*m[8];
-	size_t		 n, i;
-	struct buf	 b;
-	char		 age[24];
-
-	if ((n = route_methods(r->dpath, r->dpathlen, m, NELEM(m))) == 0)
-		return 0;
-	buf_init(&b);
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			buf_adds(&b, ", ");
-		buf_adds(&b, m[i]);
-	}
-	w->status = 204;
-	if (!b.oom)
-		resp_header(w, "Access-Control-Allow-Methods", b.p);
-	buf_free(&b);
-	resp_header(w, "Access-Control-Allow-Headers",
-	    "Authorization, Content-Type");
-	snprintf(age, sizeof(age), "%ld", a->auth.cors_max_age);
-	resp_header(w, "Access-Control-Max-Age", age);
-	return 1;
-}
-
-/*
  * The connection a route runs on: the standby (read_database) for the
  * routes that only read, unless it failed less than read_retry seconds
  * ago and the primary stands in (read_fallback).
@@ -289,13 +257,10 @@ serve(struct app *a, struct gw *g, struct req *r)
 		rc = APP_URITOOLONG;
 		goto done;
 	}
-	/* CORS: an allowed page sees every answer, errors included. */
-	if (auth_origin_allowed(&a->auth, r->origin)) {
-		resp_header(&w, "Access-Control-Allow-Origin", r->origin);
-		resp_header(&w, "Vary", "Origin");
-		if (strcmp(r->method, "OPTIONS") == 0 && preflight(a, r, &w))
-			goto done;
-	}
+	/* CORS: an allowed page sees every answer, errors included; a
+	 * preflight is answered whole, before routing (as Starlette). */
+	if (auth_cors(&a->auth, r, &w))
+		goto done;
 	route_match(r->method, r->dpath, r->dpathlen, &rr);
 	switch (rr.kind) {
 	case ROUTE_FOUND:

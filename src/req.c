@@ -504,6 +504,14 @@ req_init(struct req *r, req_getenv_fn get, void *ctx, req_read_fn rd,
 	r->authorization = dupenv(get, ctx, "HTTP_AUTHORIZATION", &oom);
 	r->origin = dupenv(get, ctx, "HTTP_ORIGIN", &oom);
 	r->if_none_match = dupenv(get, ctx, "HTTP_IF_NONE_MATCH", &oom);
+	r->fwd_host = dupenv(get, ctx, "HTTP_X_FORWARDED_HOST", &oom);
+	r->fwd_proto = dupenv(get, ctx, "HTTP_X_FORWARDED_PROTO", &oom);
+	r->acr_method = dupenv(get, ctx, "HTTP_ACCESS_CONTROL_REQUEST_METHOD",
+	    &oom);
+	r->acr_headers = dupenv(get, ctx,
+	    "HTTP_ACCESS_CONTROL_REQUEST_HEADERS", &oom);
+	r->acr_pna = dupenv(get, ctx,
+	    "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK", &oom);
 	return oom ? APP_NOMEM : APP_OK;
 }
 
@@ -527,6 +535,11 @@ req_free(struct req *r)
 	free(r->authorization);
 	free(r->origin);
 	free(r->if_none_match);
+	free(r->fwd_host);
+	free(r->fwd_proto);
+	free(r->acr_method);
+	free(r->acr_headers);
+	free(r->acr_pna);
 	free(r->body);
 	memset(r, 0, sizeof(*r));
 }

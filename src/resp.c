@@ -140,7 +140,8 @@ send_head(struct resp *r, int with_length)
 	buf_init(&h);
 	buf_printf(&h, "Status: %d %s\r\n", r->status, resp_reason(r->status));
 	if (r->status != 307 && r->status != 204 && r->status != 304)
-		buf_adds(&h, "Content-Type: application/json\r\n");
+		buf_printf(&h, "Content-Type: %s\r\n",
+		    r->ctype != NULL ? r->ctype : "application/json");
 	/* SPEC 4.3: the tag of a GET's answer, and revalidate each time. */
 	if (r->etag[0] != '\0' && (r->status == 200 || r->status == 304))
 		buf_printf(&h, "ETag: %s\r\nCache-Control: no-cache\r\n",
@@ -194,6 +195,7 @@ resp_error(struct resp *r, enum app_err e)
 	if (r->streaming)
 		return;
 	r->status = resp_err_status(e);
+	r->ctype = NULL;
 	if (e == APP_INVALID)
 		return;
 	buf_reset(&r->body);
@@ -217,6 +219,7 @@ resp_finish(struct resp *r)
 			return;
 		}
 		r->status = 500;
+		r->ctype = NULL;
 		buf_adds(&r->body, "{\"detail\":\"Internal Server Error\"}");
 	}
 	if (!r->streaming)

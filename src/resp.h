@@ -23,6 +23,7 @@ struct resp {
 	struct buf	 body;
 	char		*detail;	/* error message, NULL for default */
 	char		 etag[64];	/* sent with a 200 or 304 when set */
+	const char	*ctype;		/* static; NULL: application/json */
 	int		 streaming;	/* headers already sent */
 	int		 write_failed;
 	size_t		 flush_at;
