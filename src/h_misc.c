@@ -52,3 +52,17 @@ h_version(struct req *r, struct resp *w, struct db *db, const struct str *id)
 	buf_addc(&w->body, '}');
 	return APP_OK;
 }
+
+/* GET /api/openapi.json: docs/openapi.json as built in (scripts/embed). */
+extern const char h_openapi_doc[];
+extern const size_t h_openapi_doc_len;
+
+enum app_err
+h_openapi(struct req *r, struct resp *w, struct db *db, const struct str *id)
+{
+	(void)r;
+	(void)db;
+	(void)id;
+	buf_add(&w->body, h_openapi_doc, h_openapi_doc_len);
+	return APP_OK;
+}

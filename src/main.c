@@ -195,6 +195,42 @@ rest_standby(struct app *a, struct req *r, const struct resp *w,
 }
 
 /*
+ * SPEC 4.3: the tag of a GET's answer, read before the answer (so it
+ * is never newer than it) with one cheap statement on the connection
+ * the answer will use; routes that never touch the database (health,
+ * version, the OpenAPI document) answer the same until the binary
+ * changes.  Sets w->etag, and answers 304 (w->status 304) when
+ * If-None-Match holds it.  When the counter cannot be read (database
+ * down) there is no tag: the handler then answers as it would (a 503
+ * when it needs the database, a 404 or 422 when it does not, as
+ * before the tags), and a 200 it gives without the database (a filter
+ * that names nothing) goes without an ETag.
+ */
+static enum app_err
+etag(struct req *r, struct resp *w, struct db *db, const struct route *rt)
+{
+	struct db_res	*res;
+
+	if (strcmp(r->method, "GET") != 0)
+		return APP_OK;
+	if (rt->flags & ROUTE_OPEN)
+		snprintf(w->etag, sizeof(w->etag), "\"%s.static\"",
+		    PACKAGE_VERSION);
+	else {
+		if (db_exec(db, DB_ETAG, NULL, &res) != APP_OK)
+			return APP_OK;
+		snprintf(w->etag, sizeof(w->etag), "\"%s.%llx.%llx\"",
+		    PACKAGE_VERSION,
+		    (unsigned long long)(db_nrows(res) ? db_int(res, 0, 1) : 0),
+		    (unsigned long long)(db_nrows(res) ? db_int(res, 0, 0) : 0));
+		db_res_free(res);
+	}
+	if (resp_etag_match(r->if_none_match, w->etag))
+		w->status = 304;
+	return APP_OK;
+}
+
+/*
  * Serves one request.  Returns 1 when its response broke off after the
  * headers went out (the caller aborts the connection), else 0.
  */
@@ -265,13 +301,16 @@ serve(struct app *a, struct gw *g, struct req *r)
 	if (param.len > r->max_id_len)
 		param.bad = 1;
 	db = route_db(a, rr.route);
-	rc = rr.route->handler(r, &w, db, rr.param ? &param : NULL);
+	if ((rc = etag(r, &w, db, rr.route)) == APP_OK && w.status != 304)
+		rc = rr.route->handler(r, &w, db, rr.param ? &param : NULL);
 	if (db == a->rdb && rc != APP_OK) {
 		if (rest_standby(a, r, &w, rc)) {
 			resp_reset(&w);
 			db = a->db;
-			rc = rr.route->handler(r, &w, db,
-			    rr.param ? &param : NULL);
+			if ((rc = etag(r, &w, db, rr.route)) == APP_OK &&
+			    w.status != 304)
+				rc = rr.route->handler(r, &w, db,
+				    rr.param ? &param : NULL);
 		} else if (rc == APP_CONFLICT)
 			rc = APP_DBDOWN;	/* a recovery conflict, lasting */
 	}

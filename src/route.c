@@ -18,6 +18,8 @@ const struct route route_table[] = {
 	{ "DELETE", "/api/tasks/{}",			h_tasks_delete, ROUTE_WRITE },
 	{ "POST",   "/api/tasks/bulk-delete",		h_tasks_bulk_delete, ROUTE_WRITE },
 	{ "POST",   "/api/tasks/bulk-archive",		h_tasks_bulk_archive, ROUTE_WRITE },
+	/* A read (SPEC 4.4): POST for the body, read access. */
+	{ "POST",   "/api/tasks/lookup",		h_tasks_lookup, 0 },
 	{ "POST",   "/api/tasks/archive-expired",	h_tasks_archive_expired, ROUTE_WRITE },
 	{ "POST",   "/api/tasks/{}/archive",		h_tasks_archive_one, ROUTE_WRITE },
 	{ "GET",    "/api/archive",			h_archive_list, 0 },
@@ -27,6 +29,7 @@ const struct route route_table[] = {
 	{ "GET",    "/api/backends/live",		h_backends_live, 0 },
 	{ "GET",    "/api/health",			h_health, ROUTE_OPEN },
 	{ "GET",    "/api/version",			h_version, ROUTE_OPEN },
+	{ "GET",    "/api/openapi.json",		h_openapi, ROUTE_OPEN },
 };
 const size_t route_count = NELEM(route_table);
 

@@ -200,7 +200,25 @@ sub tg_http {
 	my %req = (headers => $o{headers} || {});
 	$req{content} = $o{body} if defined $o{body};
 	my $r = $http->request($m, $url, \%req);
+	tg_openapi_log($m, $url, $r) if $ENV{TG_OPENAPI_LOG};
 	return ($r->{status}, $r->{headers}, $r->{content});
+}
+
+# With TG_OPENAPI_LOG set, every answer tg_http gets is appended there
+# (one JSON object a line) for t/999-openapi.t to check against
+# docs/openapi.json.
+sub tg_openapi_log {
+	my ($m, $url, $r) = @_;
+	require JSON::PP;
+	my $ct = $r->{headers}{'content-type'} // '';
+	$ct = $ct->[0] if ref $ct;
+	my $body = $r->{content} // '';
+	utf8::decode($body);
+	my $line = JSON::PP->new->canonical->encode({ method => $m, url => $url,
+	    status => $r->{status}, ctype => $ct, body => $body });
+	open my $fh, '>>', $ENV{TG_OPENAPI_LOG} or return;
+	print $fh "$line\n";
+	close $fh;
 }
 
 package TG::Cluster;
