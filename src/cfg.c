@@ -46,6 +46,8 @@ const struct cfg_key cfg_keys[] = {
 	{ "write_users",	CFG_STR,  O(write_users), "", 0, 0 },
 	{ "cors_origins",	CFG_STR,  O(cors_origins), "", 0, 0 },
 	{ "cors_max_age",	CFG_INT,  O(cors_max_age), "600", 0, 86400 },
+	{ "metrics",		CFG_BOOL, O(metrics), "off", 0, 1 },
+	{ "metrics_dir",	CFG_STR,  O(metrics_dir), "", 0, 0 },
 };
 const size_t cfg_nkeys = NELEM(cfg_keys);
 

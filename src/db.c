@@ -37,6 +37,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "metrics.h"
 
 #define JSONBOID	3802
 
@@ -49,6 +50,7 @@ struct db {
 	char		 ltimeout[24];	/* the same for DB_LONG statements */
 	unsigned char	 prepared[DB__MAX];
 	int		 streaming;
+	int		 connected;	/* ever: the next connect is a reconnect */
 	char		 err[256];
 };
 
@@ -61,6 +63,7 @@ set_err(struct db *db, const char *what, const PGresult *res)
 	    PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	size_t		 i;
 
+	metrics_db_error();
 	if (msg == NULL && db->conn != NULL)
 		msg = PQerrorMessage(db->conn);
 	snprintf(db->err, sizeof(db->err), "%s: %s %s", what,
@@ -174,6 +177,7 @@ dbconnect(struct db *db)
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		set_err(db, "connect", NULL);
 		disconnect(db);
+		metrics_db_connect(0, 0);
 		return APP_DBDOWN;
 	}
 	pv[0] = db->o.schema;
@@ -184,9 +188,12 @@ dbconnect(struct db *db)
 		set_err(db, "session setup", res);
 		PQclear(res);
 		disconnect(db);
+		metrics_db_connect(0, 0);
 		return APP_DBDOWN;
 	}
 	PQclear(res);
+	metrics_db_connect(1, db->connected);
+	db->connected = 1;
 	return APP_OK;
 }
 

@@ -32,6 +32,7 @@ enum app_err	h_archive_delete(H_ARGS);
 enum app_err	h_archive_restore(H_ARGS);
 enum app_err	h_health(H_ARGS);
 enum app_err	h_version(H_ARGS);
+enum app_err	h_metrics(H_ARGS);
 
 /* Shared by the handler files (h_common.c). */
 struct buf;

@@ -1,6 +1,6 @@
 /*
- * h_misc.c: /api/health and /api/version.  Neither touches the
- * database: health says the responder is up (as the original did).
+ * h_misc.c: /api/health, /api/version and /api/metrics.  None touches
+ * the database: health says the responder is up (as the original did).
  */
 #include "config.h"
 
@@ -8,6 +8,7 @@
 #include "resp.h"
 #include "jsonw.h"
 #include "h.h"
+#include "metrics.h"
 
 enum app_err
 h_health(struct req *r, struct resp *w, struct db *db, const struct str *id)
@@ -33,4 +34,28 @@ h_version(struct req *r, struct resp *w, struct db *db, const struct str *id)
 	jsonw_strz(&w->body, PACKAGE_URL "#readme");
 	buf_addc(&w->body, '}');
 	return APP_OK;
+}
+
+/* The Prometheus text of metrics.c (only routed with metrics = on). */
+enum app_err
+h_metrics(struct req *r, struct resp *w, struct db *db, const struct str *id)
+{
+	struct buf	 b;
+	enum app_err	 rc;
+
+	(void)r;
+	(void)db;
+	(void)id;
+	buf_init(&b);
+	rc = metrics_render(&b);
+	if (rc == APP_SYSTEM)
+		resp_set_detail(w, "Metrics unavailable: ", NULL,
+		    b.p != NULL ? b.p : "");
+	else if (rc == APP_OK) {
+		buf_add(&w->body, b.p, b.len);
+		w->ctype = METRICS_CTYPE;
+		resp_header(w, "Cache-Control", "no-store");
+	}
+	buf_free(&b);
+	return rc;
 }

@@ -91,6 +91,7 @@ void
 resp_reset(struct resp *r)
 {
 	r->status = 200;
+	r->ctype = NULL;
 	r->body.len = 0;
 	if (r->body.p != NULL)
 		r->body.p[0] = '\0';
@@ -138,7 +139,8 @@ send_head(struct resp *r, int with_length)
 	buf_init(&h);
 	buf_printf(&h, "Status: %d %s\r\n", r->status, resp_reason(r->status));
 	if (r->status != 307 && r->status != 204)
-		buf_adds(&h, "Content-Type: application/json\r\n");
+		buf_printf(&h, "Content-Type: %s\r\n",
+		    r->ctype != NULL ? r->ctype : "application/json");
 	if (with_length && r->status != 204)
 		buf_printf(&h, "Content-Length: %zu\r\n", r->body.len);
 	if (r->hdrs.len > 0)
@@ -188,6 +190,7 @@ resp_error(struct resp *r, enum app_err e)
 	if (r->streaming)
 		return;
 	r->status = resp_err_status(e);
+	r->ctype = NULL;
 	if (e == APP_INVALID)
 		return;
 	buf_reset(&r->body);
