@@ -1,6 +1,7 @@
 /*
- * h_misc.c: /api/health, /api/version and /api/metrics.  None touches
- * the database: health says the responder is up (as the original did).
+ * h_misc.c: /api/health, /api/version, /api/backends/live and
+ * /api/metrics.  None touches the database: health says the responder
+ * is up (as the original did).
  */
 #include "config.h"
 
@@ -9,6 +10,23 @@
 #include "jsonw.h"
 #include "h.h"
 #include "metrics.h"
+
+/*
+ * GET /api/backends/live: the cloud backends the gateway can reach
+ * now.  uniqc's original asks each cloud platform; taskgate talks to
+ * none, so the list is always empty ([]), and the Dashboard, which
+ * loads it in one batch with the task counts, still shows those.
+ */
+enum app_err
+h_backends_live(struct req *r, struct resp *w, struct db *db,
+    const struct str *id)
+{
+	(void)r;
+	(void)db;
+	(void)id;
+	buf_adds(&w->body, "[]");
+	return APP_OK;
+}
 
 enum app_err
 h_health(struct req *r, struct resp *w, struct db *db, const struct str *id)

@@ -203,6 +203,17 @@ resp_error(struct resp *r, enum app_err e)
 	}
 }
 
+/*
+ * Gives up a response that broke off after streaming began: nothing more
+ * is written (the caller aborts the connection).
+ */
+void
+resp_abort(struct resp *r)
+{
+	r->write_failed = 1;
+	buf_reset(&r->body);
+}
+
 /* Sends whatever has not been sent yet. */
 void
 resp_finish(struct resp *r)
@@ -214,6 +225,7 @@ resp_finish(struct resp *r)
 			return;
 		}
 		r->status = 500;
+		r->ctype = NULL;
 		buf_adds(&r->body, "{\"detail\":\"Internal Server Error\"}");
 	}
 	if (!r->streaming)
