@@ -27,7 +27,6 @@ struct resp {
 	int		 write_failed;
 	size_t		 flush_at;
 	size_t		 sent;		/* body bytes written */
-	const char	*ctype;		/* Content-Type; NULL: JSON */
 	resp_write_fn	 wr;
 	void		*wrctx;
 };
