@@ -37,6 +37,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "metrics.h"
 
 #define JSONBOID	3802
 
@@ -51,6 +52,7 @@ struct db {
 	int		 streaming;
 	int		 have_first;	/* first holds the stream's first result */
 	PGresult	*first;
+	int		 connected;	/* ever: the next connect is a reconnect */
 	char		 err[256];
 	/* The statement built at run time (DB_DYN), while it runs. */
 	struct db_stmt_def dyn, dynpre;
@@ -76,6 +78,7 @@ set_err(struct db *db, const char *what, const PGresult *res)
 	    PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	size_t		 i;
 
+	metrics_db_error();
 	if (msg == NULL && db->conn != NULL)
 		msg = PQerrorMessage(db->conn);
 	snprintf(db->err, sizeof(db->err), "%s: %s %s", what,
@@ -195,6 +198,7 @@ dbconnect(struct db *db)
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		set_err(db, "connect", NULL);
 		disconnect(db);
+		metrics_db_connect(0, 0);
 		return APP_DBDOWN;
 	}
 	/*
@@ -204,7 +208,7 @@ dbconnect(struct db *db)
 	 * transaction-local settings instead (send_local_setup).
 	 */
 	if (!db->o.prepare)
-		return APP_OK;
+		goto up;
 	pv[0] = db->o.schema;
 	pv[1] = db->timeout;
 	res = PQexecParams(db->conn, SETUP("false"), 2, NULL, pv, NULL, NULL,
@@ -213,9 +217,13 @@ dbconnect(struct db *db)
 		set_err(db, "session setup", res);
 		PQclear(res);
 		disconnect(db);
+		metrics_db_connect(0, 0);
 		return APP_DBDOWN;
 	}
 	PQclear(res);
+up:
+	metrics_db_connect(1, db->connected);
+	db->connected = 1;
 	return APP_OK;
 }
 

@@ -35,6 +35,7 @@ enum app_err	h_backends_live(H_ARGS);
 enum app_err	h_health(H_ARGS);
 enum app_err	h_version(H_ARGS);
 enum app_err	h_openapi(H_ARGS);
+enum app_err	h_metrics(H_ARGS);
 
 /* Shared by the handler files (h_common.c). */
 struct buf;

@@ -92,6 +92,7 @@ void
 resp_reset(struct resp *r)
 {
 	r->status = 200;
+	r->ctype = NULL;
 	r->body.len = 0;
 	if (r->body.p != NULL)
 		r->body.p[0] = '\0';

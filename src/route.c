@@ -30,8 +30,20 @@ const struct route route_table[] = {
 	{ "GET",    "/api/health",			h_health, ROUTE_OPEN },
 	{ "GET",    "/api/version",			h_version, ROUTE_OPEN },
 	{ "GET",    "/api/openapi.json",		h_openapi, ROUTE_OPEN },
+	{ "GET",    "/api/metrics",			h_metrics, ROUTE_METRICS },
 };
 const size_t route_count = NELEM(route_table);
+
+/* Flags of the rows that match nothing: a switched-off feature's route
+ * answers 404 like any unknown path. */
+static int hidden = ROUTE_METRICS;
+
+/* Makes the rows with these flags match (metrics = on). */
+void
+route_show(int flags)
+{
+	hidden &= ~flags;
+}
 
 /*
  * Matches path[0..len) against pattern; a "{}" takes one non-empty
@@ -74,7 +86,8 @@ match_any(const char *method, const char *path, size_t len,
 		/* A failed or other-method match must leave no parameter. */
 		param = NULL;
 		plen = 0;
-		if (!match_pattern(route_table[i].pattern, path, len,
+		if ((route_table[i].flags & hidden) ||
+		    !match_pattern(route_table[i].pattern, path, len,
 		    &param, &plen))
 			continue;
 		if (strcmp(route_table[i].method, method) == 0) {
