@@ -8,8 +8,8 @@ use warnings;
 use Test::More;
 use TG;
 
-my $pgb = (grep { -x } '/usr/sbin/pgbouncer', '/usr/bin/pgbouncer')[0];
-plan skip_all => 'pgbouncer not installed' unless $pgb;
+tg_need('pgbouncer');
+my $pgb = '/usr/sbin/pgbouncer';
 
 my $c = tg_cluster();
 # The tables in schema tg; public has its own (empty) copies, so a lost
