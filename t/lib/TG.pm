@@ -785,6 +785,7 @@ my %need = (
 	groff => [ '/usr/bin/groff', 'groff-base' ],
 	'systemd-analyze' => [ '/usr/bin/systemd-analyze', 'systemd' ],
 	valgrind => [ '/usr/bin/valgrind', 'valgrind' ],
+	curl => [ '/usr/bin/curl', 'curl' ],
 );
 
 sub tg_in_ci { ($ENV{CI} // '') =~ /^(?:true|1|yes)$/i }
