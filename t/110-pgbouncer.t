@@ -17,7 +17,7 @@ my $c = tg_cluster();
 # search_path shows as a 404.
 $c->sql('CREATE SCHEMA tg');
 my $mig = tg_srcdir() . '/scripts/taskgate-migrate';
-system("$mig -d " . tg_srcdir() . "/sql \"" . $c->dsn
+system("'$mig' -d '" . tg_srcdir() . "/sql' \"" . $c->dsn
     . " options='-c search_path=tg'\" >/dev/null") == 0 or die "migrate tg";
 $c->sql(q{SET search_path = tg;
 	INSERT INTO tasks (task_id, backend, status, submit_time, update_time)

@@ -136,7 +136,7 @@ sub tg_cluster {
 	$c->start;
 	$c->psql_admin('CREATE DATABASE taskgate');
 	my $mig = tg_srcdir() . '/scripts/taskgate-migrate';
-	system("$mig -d " . tg_srcdir() . "/sql '" . $c->dsn . "' >/dev/null") == 0
+	system("'$mig' -d '" . tg_srcdir() . "/sql' '" . $c->dsn . "' >/dev/null") == 0
 	    or die "migrate failed\n";
 	return $c;
 }
@@ -201,7 +201,9 @@ sub tg_lighttpd {
 	print $c $o{conf} // '';
 	close $c;
 	my $procs = $o{procs} // 1;
-	my $bin = $o{bin} // tg_bin();
+	# (lighttpd splits bin-path at spaces: a checkout path with one gets
+	# a copy of the binary.)
+	my $bin = $o{bin} // (tg_bin() =~ /\s/ ? tg_bin_copy() : tg_bin());
 	open my $f, '>', "$d/lighttpd.conf" or die;
 	print $f $o{lighttpd_pre} if $o{lighttpd_pre};
 	print $f <<"CONF";
