@@ -116,4 +116,30 @@ like(slurp($log), qr/stopped; removed \Q$run\E/, 'says it stopped');
 my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp');
 ok(!$s, 'the port is free');
 
+# TASKGATE_DSN: that database, its schema made or upgraded, no demo data;
+# the connection string only in a file nobody else may read.
+{
+	my $c = tg_cluster();
+	tg_task($c, 'mine');
+	my $port2 = tg_free_port();
+	my $log2 = tg_tmpdir() . '/serve-dsn.log';
+	my $pid2 = tg_spawn(cmd => [$serve], log => $log2, signal => 'INT',
+	    env => { %env, TASKGATE_PORT => $port2, TASKGATE_DSN => $c->dsn });
+	$until = time + 120;
+	sleep 0.2 until slurp($log2) =~ /Ctrl-C stops/ || time > $until
+	    || waitpid($pid2, WNOHANG) == $pid2;
+	like(slurp($log2), qr/serving the database in TASKGATE_DSN/, 'TASKGATE_DSN: says so')
+	    or diag slurp($log2);
+	unlike(slurp($log2), qr/\Q@{[ $c->dsn ]}\E/, '... without printing the connection string');
+	($st, $h, $body) = tg_http(GET => "http://127.0.0.1:$port2/api/tasks");
+	like("$st $body", qr/^200 \{"tasks":\[\{"task_id":"mine",.*"total":1,/, '... serves that database');
+	my ($run2) = slurp($log2) =~ m{run dir\s+(/tmp/taskgate-serve\.\w+)};
+	ok($run2 && !((stat "$run2/web/taskgate.conf")[2] & 0007), '... taskgate.conf not world-readable');
+	kill 'INT', -$pid2;
+	$until = time + 60;
+	sleep 0.1 until waitpid($pid2, WNOHANG) == $pid2 || time > $until;
+	ok($run2 && !-e $run2 && !procs($run2), '... and leaves nothing after SIGINT');
+	is($c->sql('SELECT count(*) FROM tasks'), 1, '... and no demo data in it');
+}
+
 done_testing();
