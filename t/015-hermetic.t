@@ -61,7 +61,7 @@ for my $case ([1, 'end', undef], [0, 'die', undef], [1, 'wait', 'INT'],
 		open STDOUT, '>', $log or die;
 		open STDERR, '>&', \*STDOUT or die;
 		$ENV{TMPDIR} = $tmp;
-		exec $^X, '-I', tg_srcdir() . '/t/lib', '-e', $script, $cluster, $end, "$tmp/go";
+		{ exec $^X, '-I', tg_srcdir() . '/t/lib', '-e', $script, $cluster, $end, "$tmp/go" };
 		POSIX::_exit(127);
 	}
 	my $until = time + 60;
