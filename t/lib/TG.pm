@@ -70,7 +70,8 @@ sub tg_spawn {
 			else { delete $ENV{$_} }
 		}
 		chdir $o{dir} or die "chdir $o{dir}: $!" if defined $o{dir};
-		{ exec @{ $o{cmd} } };
+		# (The block form: never a shell, even for one word with a space.)
+		{ exec { $o{cmd}[0] } @{ $o{cmd} } };
 		print STDERR "exec @{$o{cmd}}: $!\n";
 		POSIX::_exit(127);
 	}
