@@ -19,8 +19,7 @@ use TGSoak;
 use POSIX ();
 
 my $asan = asan_build();
-my $why = vg_available();
-plan skip_all => $why if $why && !$asan;
+tg_need('valgrind') unless $asan;
 my $tool = $asan ? 'ASan/LSan' : 'valgrind';
 
 my $c = tg_cluster();
