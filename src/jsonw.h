@@ -1,5 +1,6 @@
 /*
- * jsonw.h: JSON in and out.  The only module that includes json-c.
+ * jsonw.h: JSON in and out.  The only module that includes json-c
+ * (src/jsonw*.c; what they share is in the private jsonw_int.h).
  *
  * Output is compact and escaped exactly as Python's
  * json.dumps(ensure_ascii=False, separators=(",", ":")) does, because

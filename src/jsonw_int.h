@@ -1,0 +1,57 @@
+/*
+ * jsonw_int.h: what the jsonw*.c files share and nothing else includes:
+ * the Python-grammar scanner's state and steps (jsonw_py.c), the string
+ * unescaping (jsonw.c), the writing of a json-c tree (jsonw_py.c), the
+ * 422 item builders of bulk bodies (jsonw_body.c) and the by-filter
+ * form (jsonw_filter.c).  It names json_object, so it stays private:
+ * handlers see only jsonw.h.
+ */
+
+#ifndef JSONW_INT_H
+#define JSONW_INT_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "app.h"
+
+struct buf;
+struct jsonw_filter;
+
+/* The scanner's state over s[0..n). */
+struct pj {
+	const char	*s;
+	size_t		 n;
+	size_t		 errpos;	/* byte offset */
+	const char	*errmsg;
+	int		 depth;
+	int		 build;		/* build json-c objects */
+};
+
+/* jsonw.c */
+long		 jsonw_hex4(const char *);
+void		 jsonw_unescape(struct buf *, const char *, size_t, int *lone);
+
+/* jsonw_py.c: the scanner */
+size_t		 jsonw_pj_ws(const struct pj *, size_t);
+int		 jsonw_pj_string_check(struct pj *, size_t, size_t *end);
+size_t		 jsonw_pj_number(const struct pj *, size_t, int *isint);
+int		 jsonw_lit(const struct pj *, size_t, const char *);
+json_object	*jsonw_pj_value(struct pj *, size_t *, int *);
+size_t		 jsonw_char_offset(const char *, size_t);
+json_object	*jsonw_pj_parse(struct pj *, int *);
+/* jsonw_py.c: json-c trees */
+void		 jsonw_put_key(struct buf *, const char *);
+void		 jsonw_put_value(struct buf *, json_object *);
+int		 jsonw_unstorable(json_object *);
+
+/* jsonw_body.c */
+void		 jsonw_berr_open(struct buf *, const char *type);
+void		 jsonw_berr_close(struct buf *, const char *msg);
+
+/* jsonw_filter.c */
+enum app_err	 jsonw_bulk_filter(struct pj *, struct jsonw_filter *,
+		    struct buf *) WUR;
+
+#endif
