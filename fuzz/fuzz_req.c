@@ -1,5 +1,5 @@
 /*
- * fuzz_req.c: a whole request as main.c builds it: req_init() from CGI
+ * fuzz_req.c: a whole request as main.c and serve.c build it: req_init() from CGI
  * variables (REQUEST_URI or SCRIPT_NAME + PATH_INFO, QUERY_STRING,
  * HTTP_HOST / SERVER_NAME / SERVER_PORT, HTTPS, CONTENT_TYPE,
  * CONTENT_LENGTH) with a configured base_path or none, route_match() on

@@ -1,5 +1,5 @@
 /*
- * fuzz_route.c: routing of raw request paths, the way main.c does it:
+ * fuzz_route.c: routing of raw request paths, the way serve.c does it:
  * req_split_prefix (with and without a configured base_path),
  * req_pct_decode of the rest, route_match, and route_strip_slashes for
  * the Location of a 307.
