@@ -45,15 +45,119 @@ usage(void)
 	exit(2);
 }
 
+/*
+ * The stop signals (SIGTERM, SIGINT, SIGUSR1) end the accept loop;
+ * *stopset gets them, for the loop to hold while a request is served.
+ * SIGPIPE is ignored: a write to a gone client fails instead.
+ */
+static void
+signals_init(sigset_t *stopset)
+{
+	struct sigaction	 sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigemptyset(stopset);
+	sigaddset(stopset, SIGTERM);
+	sigaddset(stopset, SIGINT);
+	sigaddset(stopset, SIGUSR1);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/*
+ * The connections (not yet connected: db.c connects on first use): the
+ * primary, and the standby when read_database is set.  Returns APP_OK
+ * or APP_NOMEM.
+ */
+static enum app_err
+dbs_init(struct serve_app *a)
+{
+	struct db_opts	 o;
+
+	memset(&o, 0, sizeof(o));
+	o.conninfo = a->cfg.database;
+	o.schema = a->cfg.schema;
+	o.statement_timeout_ms = (int)a->cfg.statement_timeout;
+	o.long_timeout_ms = (int)a->cfg.move_statement_timeout;
+	o.connect_timeout_s = (int)a->cfg.connect_timeout;
+	o.prepare = (int)a->cfg.prepare;
+	if ((a->db = db_new(&o)) == NULL)
+		return APP_NOMEM;
+	if (a->cfg.read_database[0] != '\0') {
+		o.conninfo = a->cfg.read_database;
+		if ((a->rdb = db_new(&o)) == NULL)
+			return APP_NOMEM;
+	}
+	return APP_OK;
+}
+
+/*
+ * Reads the accepted request into a struct req with the configured
+ * limits and serves it.  Returns 1 when the connection must be aborted
+ * (see serve_request()), else 0.
+ */
+static int
+one_request(struct serve_app *a, struct gw *g, unsigned long id)
+{
+	struct req	 r;
+	int		 broken = 0;
+
+	if (req_init(&r, gw_getenv, g, gw_read, g,
+	    a->cfg.base_path) != APP_OK) {
+		/* Out of memory: answer 500 without the request. */
+		struct resp	 w;
+
+		resp_init(&w, gw_write, g, (size_t)a->cfg.stream_threshold);
+		resp_error(&w, APP_NOMEM);
+		resp_finish(&w);
+		resp_free(&w);
+	} else {
+		r.id = id;
+		r.max_body = (size_t)a->cfg.max_body_size;
+		r.max_ids = (size_t)a->cfg.max_ids;
+		r.max_id_len = (size_t)a->cfg.max_id_length;
+		gw_set_timeout(g, (int)a->cfg.body_timeout);
+		broken = serve_request(a, g, &r);
+	}
+	req_free(&r);
+	return broken;
+}
+
+/*
+ * The configuration: defaults, then the file cfg_find() names (-c,
+ * TASKGATE_CONFIG, beside the binary, or sysconfdir), then the access
+ * rules it gives.  An error sets a->cfgbad and a->cfgerr.  Returns the file's
+ * path, or NULL when there is none (defaults).
+ */
+static const char *
+config_init(struct serve_app *a, const char *cpath, const char *argv0)
+{
+	const char	*found;
+	char		 why[256];
+
+	cfg_defaults(&a->cfg);
+	if ((found = cfg_find(cpath, argv0)) != NULL &&
+	    !cfg_load(&a->cfg, found, a->cfgerr, sizeof(a->cfgerr)))
+		a->cfgbad = 1;
+	if (!a->cfgbad && !auth_init(&a->auth, &a->cfg, why, sizeof(why))) {
+		snprintf(a->cfgerr, sizeof(a->cfgerr), "%s: %s",
+		    found ? found : "(defaults)", why);
+		a->cfgbad = 1;
+	}
+	return found;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct serve_app	 a;
 	struct gw		*g;
-	struct req		 r;
-	struct sigaction	 sa;
 	sigset_t		 stopset;
-	struct db_opts		 o;
 	const char		*cpath = NULL, *found;
 	char			 why[256];
 	unsigned long		 nreq = 0;
@@ -76,15 +180,7 @@ main(int argc, char *argv[])
 		}
 	}
 	memset(&a, 0, sizeof(a));
-	cfg_defaults(&a.cfg);
-	if ((found = cfg_find(cpath, argv[0])) != NULL &&
-	    !cfg_load(&a.cfg, found, a.cfgerr, sizeof(a.cfgerr)))
-		a.cfgbad = 1;
-	if (!a.cfgbad && !auth_init(&a.auth, &a.cfg, why, sizeof(why))) {
-		snprintf(a.cfgerr, sizeof(a.cfgerr), "%s: %s",
-		    found ? found : "(defaults)", why);
-		a.cfgbad = 1;
-	}
+	found = config_init(&a, cpath, argv[0]);
 	if (test) {
 		if (a.cfgbad)
 			fprintf(stderr, "taskgate: %s\n", a.cfgerr);
@@ -105,40 +201,15 @@ main(int argc, char *argv[])
 			    (long)getpid(), why);
 	}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	sigemptyset(&stopset);
-	sigaddset(&stopset, SIGTERM);
-	sigaddset(&stopset, SIGINT);
-	sigaddset(&stopset, SIGUSR1);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	signals_init(&stopset);
 
 	if ((g = gw_open()) == NULL) {
 		fprintf(stderr, "taskgate: cannot initialize FastCGI\n");
 		return 1;
 	}
-	memset(&o, 0, sizeof(o));
-	o.conninfo = a.cfg.database;
-	o.schema = a.cfg.schema;
-	o.statement_timeout_ms = (int)a.cfg.statement_timeout;
-	o.long_timeout_ms = (int)a.cfg.move_statement_timeout;
-	o.connect_timeout_s = (int)a.cfg.connect_timeout;
-	o.prepare = (int)a.cfg.prepare;
-	if ((a.db = db_new(&o)) == NULL) {
+	if (dbs_init(&a) != APP_OK) {
 		fprintf(stderr, "taskgate: out of memory\n");
 		return 1;
-	}
-	if (a.cfg.read_database[0] != '\0') {
-		o.conninfo = a.cfg.read_database;
-		if ((a.rdb = db_new(&o)) == NULL) {
-			fprintf(stderr, "taskgate: out of memory\n");
-			return 1;
-		}
 	}
 	while (!stopping) {
 		if ((rc = gw_accept(g)) <= 0) {
@@ -156,24 +227,7 @@ main(int argc, char *argv[])
 		 * truncate the response (t/250-sigterm.t).
 		 */
 		sigprocmask(SIG_BLOCK, &stopset, NULL);
-		if (req_init(&r, gw_getenv, g, gw_read, g,
-		    a.cfg.base_path) != APP_OK) {
-			/* Out of memory: answer 500 without the request. */
-			struct resp	 w;
-
-			resp_init(&w, gw_write, g, (size_t)a.cfg.stream_threshold);
-			resp_error(&w, APP_NOMEM);
-			resp_finish(&w);
-			resp_free(&w);
-		} else {
-			r.id = ++nreq;
-			r.max_body = (size_t)a.cfg.max_body_size;
-			r.max_ids = (size_t)a.cfg.max_ids;
-			r.max_id_len = (size_t)a.cfg.max_id_length;
-			gw_set_timeout(g, (int)a.cfg.body_timeout);
-			broken = serve_request(&a, g, &r);
-		}
-		req_free(&r);
+		broken = one_request(&a, g, ++nreq);
 		if (broken)
 			gw_abort(g);
 		else
