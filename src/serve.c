@@ -203,8 +203,67 @@ etag(struct req *r, struct resp *w, struct db *db, const struct route *rt)
 }
 
 /*
+ * Runs the matched route: on the connection route_db() picks, the ETag
+ * (and 304) first, then the handler; a read that failed on the standby
+ * runs again on the primary when rest_standby() says so.  *dbp is the
+ * connection it ended on (for the note of the log line).
+ */
+static enum app_err
+run_route(struct serve_app *a, struct req *r, struct resp *w,
+    const struct route_result *rr, struct str *param, struct db **dbp)
+{
+	enum app_err	 rc;
+	struct db	*db;
+
+	db = route_db(a, rr->route);
+	if ((rc = etag(r, w, db, rr->route)) == APP_OK && w->status != 304)
+		rc = rr->route->handler(r, w, db, rr->param ? param : NULL);
+	if (db == a->rdb && rc != APP_OK) {
+		if (rest_standby(a, r, w, rc)) {
+			resp_reset(w);
+			db = a->db;
+			if ((rc = etag(r, w, db, rr->route)) == APP_OK &&
+			    w->status != 304)
+				rc = rr->route->handler(r, w, db,
+				    rr->param ? param : NULL);
+		} else if (rc == APP_CONFLICT)
+			rc = APP_DBDOWN;	/* a recovery conflict, lasting */
+	}
+	*dbp = db;
+	return rc;
+}
+
+/*
+ * The status and part of the body are out: the rest is not sent and
+ * the connection is aborted (the caller does), so that the client sees
+ * a broken response, not a short one that looks whole.  Logs it unless
+ * the client went away and log_requests is off.
+ */
+static void
+aborted(struct serve_app *a, struct req *r, struct resp *w,
+    enum app_err rc, const char *note, double t0)
+{
+	char	 fnote[384];
+	int	 gone = w->write_failed;
+
+	snprintf(fnote, sizeof(fnote), "failed after %d and %zu body "
+	    "bytes were sent: response aborted; %.240s", w->status, w->sent,
+	    gone ? "client gone" : note ? note : "");
+	resp_abort(w);
+	if (a->cfg.log_requests || !gone)
+		log_request(r, gone ? w->status : resp_err_status(rc),
+		    now_ms() - t0, fnote);
+}
+
+/*
  * Serves one request.  Returns 1 when its response broke off after the
  * headers went out (the caller aborts the connection), else 0.
+ *
+ * Longer than 80 lines on purpose: it is the pipeline's one page, the
+ * gates in the order a request meets them (config, limits, CORS, route,
+ * access, handler) each ending at "done", where the answer is finished,
+ * counted and logged; the steps with logic of their own are functions
+ * (redirect, run_route, aborted).
  */
 int
 serve_request(struct serve_app *a, struct gw *g, struct req *r)
@@ -219,7 +278,6 @@ serve_request(struct serve_app *a, struct gw *g, struct req *r)
 	size_t			 mroute = route_count;	/* metrics: none */
 	char			 ra[16];
 	const char		*note = NULL;
-	char			 fnote[384];
 
 	resp_init(&w, gw_write, g, (size_t)a->cfg.stream_threshold);
 	memset(&param, 0, sizeof(param));
@@ -274,38 +332,12 @@ serve_request(struct serve_app *a, struct gw *g, struct req *r)
 	/* Longer than any stored id can be: it simply matches nothing. */
 	if (param.len > r->max_id_len)
 		param.bad = 1;
-	db = route_db(a, rr.route);
-	if ((rc = etag(r, &w, db, rr.route)) == APP_OK && w.status != 304)
-		rc = rr.route->handler(r, &w, db, rr.param ? &param : NULL);
-	if (db == a->rdb && rc != APP_OK) {
-		if (rest_standby(a, r, &w, rc)) {
-			resp_reset(&w);
-			db = a->db;
-			if ((rc = etag(r, &w, db, rr.route)) == APP_OK &&
-			    w.status != 304)
-				rc = rr.route->handler(r, &w, db,
-				    rr.param ? &param : NULL);
-		} else if (rc == APP_CONFLICT)
-			rc = APP_DBDOWN;	/* a recovery conflict, lasting */
-	}
+	rc = run_route(a, r, &w, &rr, &param, &db);
 	if (rc == APP_DBDOWN || rc == APP_SYSTEM || rc == APP_CONFLICT)
 		note = db_last_error(db);
 done:
 	if (rc != APP_OK && w.streaming) {
-		/*
-		 * The status and part of the body are out: the rest is not
-		 * sent and the connection is aborted, so that the client
-		 * sees a broken response, not a short one that looks whole.
-		 */
-		int	 gone = w.write_failed;
-
-		snprintf(fnote, sizeof(fnote), "failed after %d and %zu body "
-		    "bytes were sent: response aborted; %.240s", w.status, w.sent,
-		    gone ? "client gone" : note ? note : "");
-		resp_abort(&w);
-		if (a->cfg.log_requests || !gone)
-			log_request(r, gone ? w.status : resp_err_status(rc),
-			    now_ms() - t0, fnote);
+		aborted(a, r, &w, rc, note, t0);
 		req_str_free(&param);
 		resp_free(&w);
 		return 1;
