@@ -227,6 +227,12 @@ add_member(json_object *o, json_object *k, json_object *v)
 	return rc;
 }
 
+/*
+ * An object (obj set) or array at s[*idx], with Python's messages for
+ * each way it can be malformed; builds it when p->build.  Over 80 lines
+ * because the object and the array share one loop (the member and the
+ * element differ only in the key part), as in Python's scanner.
+ */
 static json_object *
 pj_container(struct pj *p, size_t *idx, int *err, int obj)
 {
