@@ -426,7 +426,7 @@ done:
 		    "%lld new, %lld updated, %lld moved, %lld unchanged, "
 		    "%lld shards sent, %lld deleted, %ld reported, %d pass%s, "
 		    "%.1f s\n", what, r.file, ok ? "ok" : "FAILED",
-		    (long long)m.scanned, (long long)m.inserted,
+		    (long long)m.scanned, (long long)(m.inserted - m.moved),
 		    (long long)m.updated, (long long)m.moved,
 		    (long long)m.unchanged, (long long)m.shards,
 		    (long long)m.deleted, a->reported, passes,
