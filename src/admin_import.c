@@ -31,13 +31,13 @@
 static const char *const setup_sql =
 	"CREATE TEMP TABLE IF NOT EXISTS tg_st (ord bigint, arch boolean, "
 	"task_id text, backend text, status text, shots bigint, "
-	"submit_time timestamptz, update_time timestamptz, result json, "
-	"metadata jsonb, error_message text, archived_at timestamptz, "
+	"submit_time timestamptz, update_time timestamptz, result text, "
+	"metadata text, error_message text, archived_at timestamptz, "
 	"fp text) ON COMMIT DELETE ROWS; "
 	"CREATE TEMP TABLE IF NOT EXISTS tg_ss (arch boolean, "
 	"uniqc_task_id text, shard_index integer, platform_task_id text, "
 	"backend text, circuit_count integer, sub_index_offset integer, "
-	"status text, result json, error_message text, "
+	"status text, result text, error_message text, "
 	"submit_time timestamptz, update_time timestamptz, "
 	"archived_at timestamptz) ON COMMIT DELETE ROWS";
 
@@ -46,6 +46,12 @@ static const char *const setup_sql =
 #define SC "uniqc_task_id, shard_index, platform_task_id, backend, " \
 	"circuit_count, sub_index_offset, status, result, error_message, " \
 	"submit_time, update_time"
+/* Staged as text, parsed once, by these casts. */
+#define TCX "task_id, backend, status, shots, submit_time, update_time, " \
+	"result::json, metadata::jsonb, error_message"
+#define SCX "uniqc_task_id, shard_index, platform_task_id, backend, " \
+	"circuit_count, sub_index_offset, status, result::json, " \
+	"error_message, submit_time, update_time"
 #define TSET "backend = excluded.backend, status = excluded.status, " \
 	"shots = excluded.shots, submit_time = excluded.submit_time, " \
 	"update_time = excluded.update_time, result = excluded.result, " \
@@ -86,14 +92,14 @@ static const struct { const char *sql; int kind; } apply[] = {
 	  " RETURNING 1) SELECT count(*) FROM d", AP_MOVED },
 	{ "DELETE FROM archived_task_shards x USING tg_st s WHERE NOT s.arch "
 	  "AND x.uniqc_task_id = s.task_id AND " OURS("s.task_id"), -1 },
-	{ "WITH u AS (INSERT INTO tasks AS t (" TC ") SELECT " TC " FROM tg_st "
+	{ "WITH u AS (INSERT INTO tasks AS t (" TC ") SELECT " TCX " FROM tg_st "
 	  "WHERE NOT arch AND $1::int IS NOT NULL ORDER BY ord "
 	  "ON CONFLICT (task_id) DO UPDATE SET " TSET
 	  " WHERE t.update_time < excluded.update_time RETURNING xmax = 0 AS i) "
 	  "SELECT count(*) FILTER (WHERE i), count(*) FILTER (WHERE NOT i) "
 	  "FROM u", AP_UPSERT_T },
 	{ "WITH u AS (INSERT INTO archived_tasks AS t (" TC ", archived_at) "
-	  "SELECT " TC ", archived_at FROM tg_st WHERE arch AND $1::int IS NOT "
+	  "SELECT " TCX ", archived_at FROM tg_st WHERE arch AND $1::int IS NOT "
 	  "NULL ORDER BY ord ON CONFLICT (task_id) DO UPDATE SET " TSET
 	  ", archived_at = excluded.archived_at "
 	  "WHERE t.update_time < excluded.update_time RETURNING xmax = 0 AS i) "
@@ -104,7 +110,7 @@ static const struct { const char *sql; int kind; } apply[] = {
 	  "x.uniqc_task_id = s.task_id AND $1::int IS NOT NULL AND NOT EXISTS "
 	  "(SELECT 1 FROM tg_ss y WHERE NOT y.arch AND y.uniqc_task_id = "
 	  "x.uniqc_task_id AND y.shard_index = x.shard_index)", -1 },
-	{ "INSERT INTO task_shards AS t (" SC ") SELECT " SC " FROM tg_ss "
+	{ "INSERT INTO task_shards AS t (" SC ") SELECT " SCX " FROM tg_ss "
 	  "WHERE NOT arch AND $1::int IS NOT NULL ON CONFLICT (uniqc_task_id, "
 	  "shard_index) DO UPDATE SET " SSET
 	  " WHERE t.update_time < excluded.update_time", -1 },
@@ -113,7 +119,7 @@ static const struct { const char *sql; int kind; } apply[] = {
 	  "(SELECT 1 FROM tg_ss y WHERE y.arch AND y.uniqc_task_id = "
 	  "x.uniqc_task_id AND y.shard_index = x.shard_index)", -1 },
 	{ "INSERT INTO archived_task_shards AS t (" SC ", archived_at) SELECT "
-	  SC ", archived_at FROM tg_ss WHERE arch AND $1::int IS NOT NULL "
+	  SCX ", archived_at FROM tg_ss WHERE arch AND $1::int IS NOT NULL "
 	  "ON CONFLICT (uniqc_task_id, shard_index) DO UPDATE SET " SSET
 	  ", archived_at = excluded.archived_at "
 	  "WHERE t.update_time < excluded.update_time", -1 },

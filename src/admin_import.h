@@ -20,6 +20,7 @@ struct known_ent {
 	size_t		 idlen;
 	char		*fp;		/* NULL: deleted since */
 	unsigned char	 seen;		/* in the store during this pass */
+	long		 cnt;		/* shard aggregate: shards counted */
 };
 struct known {
 	struct known_ent *t;

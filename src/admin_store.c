@@ -38,7 +38,8 @@ struct store {
 	int		 version;
 	unsigned int	 appid;
 	int		 has_t[2], has_s[2];
-	sqlite3_stmt	*scan[2], *task[2], *shards[2], *orph[2];
+	sqlite3_stmt	*scan[2], *scanl[2], *task[2], *shards[2], *orph[2];
+	sqlite3_stmt	*sscan[2];
 	sqlite3_stmt	*cur;		/* the scan or orphan list running */
 	sqlite3_stmt	*scur;		/* the shard list running */
 	int		 intx;
@@ -174,6 +175,15 @@ build(struct store *s, int a)
 		buf_printf(&q, " FROM %s t ORDER BY t.rowid", ttab[a]);
 		if (!prep(s, &q, &s->scan[a]))
 			goto fail;
+		/* The same without the shard part (the caller adds it). */
+		buf_printf(&q, "SELECT t.rowid, t.task_id, '%c|' || "
+		    "ifnull(t.update_time, '') || '|' || %s || '|', %s FROM %s t "
+		    "ORDER BY t.rowid", a ? 'R' : 'A',
+		    a ? "ifnull(t.archived_at, '')" : "''", a && s->has_t[0] ?
+		    "EXISTS (SELECT 1 FROM tasks y WHERE y.task_id = t.task_id)" :
+		    "0", ttab[a]);
+		if (!prep(s, &q, &s->scanl[a]))
+			goto fail;
 		buf_printf(&q, "SELECT %s FROM %s t WHERE t.rowid = ?", cl.p,
 		    ttab[a]);
 		if (!prep(s, &q, &s->task[a]))
@@ -194,6 +204,10 @@ build(struct store *s, int a)
 			    "z.task_id = t.uniqc_task_id)");
 		buf_adds(&q, " ORDER BY t.rowid");
 		if (!prep(s, &q, &s->orph[a]))
+			goto fail;
+		buf_printf(&q, "SELECT t.uniqc_task_id, ifnull(t.update_time, '') "
+		    "FROM %s t", stab[a]);
+		if (!prep(s, &q, &s->sscan[a]))
 			goto fail;
 	}
 	ok = 1;
@@ -261,6 +275,8 @@ store_close(struct store *s)
 	store_end(s);
 	for (a = 0; a < 2; a++) {
 		sqlite3_finalize(s->scan[a]);
+		sqlite3_finalize(s->scanl[a]);
+		sqlite3_finalize(s->sscan[a]);
 		sqlite3_finalize(s->task[a]);
 		sqlite3_finalize(s->shards[a]);
 		sqlite3_finalize(s->orph[a]);
@@ -289,6 +305,8 @@ store_end(struct store *s)
 
 	for (a = 0; a < 2; a++) {
 		if (s->scan[a]) sqlite3_reset(s->scan[a]);
+		if (s->scanl[a]) sqlite3_reset(s->scanl[a]);
+		if (s->sscan[a]) sqlite3_reset(s->sscan[a]);
 		if (s->task[a]) sqlite3_reset(s->task[a]);
 		if (s->shards[a]) sqlite3_reset(s->shards[a]);
 		if (s->orph[a]) sqlite3_reset(s->orph[a]);
@@ -349,9 +367,9 @@ step(struct store *s, sqlite3_stmt *st)
 }
 
 int
-store_scan_start(struct store *s, int arch)
+store_scan_start(struct store *s, int arch, int light)
 {
-	s->cur = s->scan[arch];
+	s->cur = light ? s->scanl[arch] : s->scan[arch];
 	if (s->cur != NULL)
 		sqlite3_reset(s->cur);
 	return 1;
@@ -443,5 +461,28 @@ store_orphans_next(struct store *s, struct sval *id, int64_t *idx)
 		return rc;
 	col(s->cur, 0, id);
 	*idx = sqlite3_column_int64(s->cur, 1);
+	return 1;
+}
+
+int
+store_sscan_start(struct store *s, int arch)
+{
+	s->cur = s->sscan[arch];
+	if (s->cur != NULL)
+		sqlite3_reset(s->cur);
+	return 1;
+}
+
+int
+store_sscan_next(struct store *s, struct sval *id, struct sval *upd)
+{
+	int	 rc;
+
+	if (s->cur == NULL)
+		return 0;
+	if ((rc = step(s, s->cur)) != 1)
+		return rc;
+	col(s->cur, 0, id);
+	col(s->cur, 1, upd);
 	return 1;
 }

@@ -48,9 +48,12 @@ int		 store_count(struct store *, int64_t *active, int64_t *arch) WUR;
  * and a fingerprint text (location, update_time, archived_at, shard
  * count and latest shard update_time); dup: an archived row whose id is
  * also active.  store_scan_next returns 1 per row, 0 at the end, -1 on
- * error.
+ * error.  light: the fingerprint stops before the shard part
+ * ("count|latest update"), which the caller then adds from one
+ * sequential scan of the shard table (store_sscan_*): much cheaper
+ * than a lookup per task.
  */
-int		 store_scan_start(struct store *, int arch) WUR;
+int		 store_scan_start(struct store *, int arch, int light) WUR;
 int		 store_scan_next(struct store *, int64_t *rowid,
 		    struct sval *id, struct sval *fp, int *dup) WUR;
 
@@ -68,6 +71,11 @@ int		 store_shards_next(struct store *, struct sval *v) WUR;
 int		 store_orphans_start(struct store *, int arch) WUR;
 int		 store_orphans_next(struct store *, struct sval *id,
 		    int64_t *idx) WUR;
+
+/* Every shard of table arch: (task id, update_time or ''), 1/0/-1. */
+int		 store_sscan_start(struct store *, int arch) WUR;
+int		 store_sscan_next(struct store *, struct sval *id,
+		    struct sval *upd) WUR;
 
 const char	*store_error(const struct store *);
 

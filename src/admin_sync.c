@@ -186,6 +186,34 @@ orphans(struct imp *m)
 	return rc == 0;
 }
 
+/*
+ * The shard part of the fingerprints of table arch: per task id, the
+ * number of shards and the greatest update_time (bytewise, as SQLite's
+ * max() of text), from one sequential scan.
+ */
+static int
+shard_agg(struct imp *m, int arch, struct known *agg)
+{
+	struct sval		 id, upd;
+	struct known_ent	*e;
+	int			 rc;
+
+	known_free(agg);
+	if (!store_sscan_start(m->st, arch))
+		return 0;
+	while ((rc = store_sscan_next(m->st, &id, &upd)) == 1) {
+		if ((e = known_get(agg, id.p, id.n)) == NULL) {
+			if (!known_put(agg, id.p, id.n, upd.p) ||
+			    (e = known_get(agg, id.p, id.n)) == NULL)
+				return 0;
+		} else if (strcmp(upd.p, e->fp) > 0 &&
+		    !known_put(agg, id.p, id.n, upd.p))
+			return 0;
+		e->cnt++;
+	}
+	return rc == 0;
+}
+
 /* One pass over the store.  Returns 0 when the run must stop. */
 static int
 pass(struct run *r, struct imp *m, int first)
@@ -193,12 +221,17 @@ pass(struct run *r, struct imp *m, int first)
 	struct sval		 id, fp;
 	struct known_ent	*e;
 	int64_t			 rowid, na, nr, st0;
+	struct known		 agg;
+	struct known_ent	*se;
+	struct buf		 fpb;
 	size_t			 i;
 	char			 err[300], v[16], n[24];
 	const char		*pv[3];
 	int			 arch, dup, rc, ok = 0;
 	PGresult		*res;
 
+	memset(&agg, 0, sizeof(agg));
+	buf_init(&fpb);
 	if (!store_begin(m->st, err, sizeof(err))) {
 		adm_log(m->a, 0, "%s: %s", r->file, err);
 		return 0;
@@ -214,10 +247,23 @@ pass(struct run *r, struct imp *m, int first)
 	for (i = 0; i < m->known.cap; i++)
 		m->known.t[i].seen = 0;
 	for (arch = 0; arch < 2; arch++) {
-		if (!store_scan_start(m->st, arch))
+		if (m->use_known && !shard_agg(m, arch, &agg))
+			goto fail;
+		if (!store_scan_start(m->st, arch, m->use_known))
 			goto fail;
 		while ((rc = store_scan_next(m->st, &rowid, &id, &fp,
 		    &dup)) == 1) {
+			if (m->use_known) {
+				se = known_get(&agg, id.p, id.n);
+				buf_reset(&fpb);
+				buf_add(&fpb, fp.p, fp.n);
+				buf_printf(&fpb, "%ld|%s", se ? se->cnt : 0,
+				    se ? se->fp : "");
+				if (fpb.oom)
+					goto out;
+				fp.p = fpb.p;
+				fp.n = fpb.len;
+			}
 			r->done++;
 			m->scanned++;
 			progress(r, m, 0);
@@ -253,11 +299,14 @@ pass(struct run *r, struct imp *m, int first)
 		}
 		if (rc < 0)
 			goto fail;
+		adm_log(m->a, 2, "%s scanned at %.3f s", arch ? "archived_tasks" :
+		    "tasks", adm_now() - r->t0);
 	}
 	if (!imp_flush(m))
 		goto out;
 	if (first && !orphans(m))
 		goto fail;
+	adm_log(m->a, 2, "orphans listed at %.3f s", adm_now() - r->t0);
 	if (r->mirror && !mirror(m))
 		goto out;
 	progress(r, m, 1);
@@ -275,6 +324,8 @@ fail:
 	adm_log(m->a, 0, "%s: %s", r->file, store_error(m->st));
 out:
 	store_end(m->st);
+	known_free(&agg);
+	buf_free(&fpb);
 	return ok;
 }
 
