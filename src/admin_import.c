@@ -29,6 +29,8 @@
 #include "admin_store.h"
 
 static const char *const setup_sql =
+	/* Local buffers for the staged batch, before the first temp use. */
+	"SET temp_buffers = '256MB'; "
 	"CREATE TEMP TABLE IF NOT EXISTS tg_st (ord bigint, arch boolean, "
 	"task_id text, backend text, status text, shots bigint, "
 	"submit_time timestamptz, update_time timestamptz, result text, "
@@ -39,7 +41,11 @@ static const char *const setup_sql =
 	"backend text, circuit_count integer, sub_index_offset integer, "
 	"status text, result text, error_message text, "
 	"submit_time timestamptz, update_time timestamptz, "
-	"archived_at timestamptz) ON COMMIT DELETE ROWS";
+	"archived_at timestamptz) ON COMMIT DELETE ROWS; "
+	/* Staged values are read once: no compression. */
+	"ALTER TABLE tg_st ALTER result SET STORAGE EXTERNAL, "
+	"ALTER metadata SET STORAGE EXTERNAL; "
+	"ALTER TABLE tg_ss ALTER result SET STORAGE EXTERNAL";
 
 #define TC "task_id, backend, status, shots, submit_time, update_time, " \
 	"result, metadata, error_message"

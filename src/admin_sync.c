@@ -26,6 +26,7 @@
 
 struct run {
 	const char	*file;
+	char		 digest[24];	/* the database's, of the last pass */
 	char		 name[PATH_MAX + 300];
 	char		 abspath[PATH_MAX];
 	int		 sync, follow, mirror;
@@ -33,15 +34,18 @@ struct run {
 	int64_t		 total, done;
 	double		 t0, last;
 	int		 tty;
+	int		 loaded;	/* task_origin read into known */
 };
 
 static const char *const src_sql =
 	"INSERT INTO taskgate_import_sources (name, path, host) "
 	"VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET "
-	"path = excluded.path, host = excluded.host RETURNING id";
+	"path = excluded.path, host = excluded.host RETURNING id, "
+	"coalesce(digest, '')";
 static const char *const src_done_sql =
 	"UPDATE taskgate_import_sources SET last_sync = now(), "
-	"store_version = $2::int, store_tasks = $3::bigint WHERE id = $1::int";
+	"store_version = $2::int, store_tasks = $3::bigint, digest = $4 "
+	"WHERE id = $1::int";
 static const char *const known_sql =
 	"SELECT task_id, fp FROM task_origin WHERE source_id = $1::int";
 /* Tasks this store sent that it no longer has: gone with their shards. */
@@ -214,6 +218,67 @@ shard_agg(struct imp *m, int arch, struct known *agg)
 	return rc == 0;
 }
 
+static uint64_t
+fnv(uint64_t h, const char *s, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* The full fingerprint of a light-scan row into fpb (fp made to point
+ * at it).  Returns 0 on no memory. */
+static int
+full_fp(struct known *agg, const struct sval *id, struct sval *fp,
+    struct buf *fpb)
+{
+	struct known_ent	*se = known_get(agg, id->p, id->n);
+
+	buf_reset(fpb);
+	buf_add(fpb, fp->p, fp->n);
+	buf_printf(fpb, "%ld|%s", se ? se->cnt : 0, se ? se->fp : "");
+	if (fpb->oom)
+		return 0;
+	fp->p = fpb->p;
+	fp->n = fpb->len;
+	return 1;
+}
+
+/*
+ * The digest of every (id, fingerprint) of the store, from the light
+ * scans only: when it equals the one recorded at the end of the last
+ * pass, nothing changed and sync has nothing to read or write.
+ * Returns 1 with the digest in out, 0 on error.
+ */
+static int
+digest(struct imp *m, struct known *agg, struct buf *fpb, char *out,
+    size_t len)
+{
+	struct sval	 id, fp;
+	int64_t		 rowid;
+	uint64_t	 h = 1469598103934665603ULL;
+	int		 arch, dup, rc;
+
+	for (arch = 0; arch < 2; arch++) {
+		if (!shard_agg(m, arch, agg) ||
+		    !store_scan_start(m->st, arch, 1))
+			return 0;
+		while ((rc = store_scan_next(m->st, &rowid, &id, &fp,
+		    &dup)) == 1) {
+			if (!full_fp(agg, &id, &fp, fpb))
+				return 0;
+			h = fnv(h, id.p, id.n + 1);
+			h = fnv(h, fp.p, fp.n + 1);
+		}
+		if (rc < 0)
+			return 0;
+	}
+	snprintf(out, len, "%016llx", (unsigned long long)h);
+	return 1;
+}
+
 /* One pass over the store.  Returns 0 when the run must stop. */
 static int
 pass(struct run *r, struct imp *m, int first)
@@ -222,11 +287,11 @@ pass(struct run *r, struct imp *m, int first)
 	struct known_ent	*e;
 	int64_t			 rowid, na, nr, st0;
 	struct known		 agg;
-	struct known_ent	*se;
 	struct buf		 fpb;
+	char			 dg[24];
 	size_t			 i;
 	char			 err[300], v[16], n[24];
-	const char		*pv[3];
+	const char		*pv[4];
 	int			 arch, dup, rc, ok = 0;
 	PGresult		*res;
 
@@ -242,8 +307,19 @@ pass(struct run *r, struct imp *m, int first)
 	r->done = 0;
 	r->t0 = adm_now();
 	r->last = r->t0;
-	if (m->use_known && first && !load_known(m))
+	if (!digest(m, &agg, &fpb, dg, sizeof(dg)))
+		goto fail;
+	if (m->use_known && !r->mirror && strcmp(dg, r->digest) == 0) {
+		m->scanned += na + nr;
+		m->unchanged += na + nr;
+		ok = 1;
 		goto out;
+	}
+	if (m->use_known && !r->loaded) {
+		if (!load_known(m))
+			goto out;
+		r->loaded = 1;
+	}
 	for (i = 0; i < m->known.cap; i++)
 		m->known.t[i].seen = 0;
 	for (arch = 0; arch < 2; arch++) {
@@ -253,17 +329,8 @@ pass(struct run *r, struct imp *m, int first)
 			goto fail;
 		while ((rc = store_scan_next(m->st, &rowid, &id, &fp,
 		    &dup)) == 1) {
-			if (m->use_known) {
-				se = known_get(&agg, id.p, id.n);
-				buf_reset(&fpb);
-				buf_add(&fpb, fp.p, fp.n);
-				buf_printf(&fpb, "%ld|%s", se ? se->cnt : 0,
-				    se ? se->fp : "");
-				if (fpb.oom)
-					goto out;
-				fp.p = fpb.p;
-				fp.n = fpb.len;
-			}
+			if (m->use_known && !full_fp(&agg, &id, &fp, &fpb))
+				goto out;
 			r->done++;
 			m->scanned++;
 			progress(r, m, 0);
@@ -315,9 +382,11 @@ pass(struct run *r, struct imp *m, int first)
 	pv[0] = m->source;
 	pv[1] = v;
 	pv[2] = n;
-	if ((res = (PGresult *)adm_exec(m->a, src_done_sql, 3, pv, 0)) == NULL)
+	pv[3] = dg;
+	if ((res = (PGresult *)adm_exec(m->a, src_done_sql, 4, pv, 0)) == NULL)
 		goto out;
 	PQclear(res);
+	snprintf(r->digest, sizeof(r->digest), "%s", dg);
 	ok = 1;
 	goto out;
 fail:
@@ -352,6 +421,7 @@ source_id(struct run *r, struct imp *m)
 		return 0;
 	}
 	snprintf(m->source, sizeof(m->source), "%s", PQgetvalue(res, 0, 0));
+	snprintf(r->digest, sizeof(r->digest), "%s", PQgetvalue(res, 0, 1));
 	PQclear(res);
 	return 1;
 }
