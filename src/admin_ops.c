@@ -74,7 +74,10 @@ cmp(const void *x, const void *y)
 	return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
-/* --sql-dir, else the installed pkgdatadir, else ../sql beside us. */
+/*
+ * --sql-dir, else ../sql beside the binary (a build tree), else the
+ * installed pkgdatadir.  Returns 0 when none has 001_schema.sql.
+ */
 static int
 sqldir(const char *opt, const char *argv0, char *out, size_t len)
 {
@@ -84,11 +87,6 @@ sqldir(const char *opt, const char *argv0, char *out, size_t len)
 	(void)argv0;
 	if (opt != NULL) {
 		snprintf(out, len, "%s", opt);
-		return 1;
-	}
-	snprintf(t, sizeof(t), "%s/001_schema.sql", PKGDATADIR);
-	if (access(t, R_OK) == 0) {
-		snprintf(out, len, "%s", PKGDATADIR);
 		return 1;
 	}
 	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0) {
@@ -102,6 +100,11 @@ sqldir(const char *opt, const char *argv0, char *out, size_t len)
 				return 1;
 			}
 		}
+	}
+	snprintf(t, sizeof(t), "%s/001_schema.sql", PKGDATADIR);
+	if (access(t, R_OK) == 0) {
+		snprintf(out, len, "%s", PKGDATADIR);
+		return 1;
 	}
 	return 0;
 }
