@@ -122,7 +122,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	check_checker(body, len);
 
-	isjson = ct == NULL || jsonw_is_json_type(ct);
+	isjson = ct != NULL && jsonw_is_json_type(ct);
 	utf8 = req_utf8_valid(body, len);
 	buf_init(&err);
 	rc = jsonw_parse_ids(body, len, have_body, ct, max_ids, &ids, &err);

@@ -110,8 +110,8 @@ ref_int(const char *s, size_t n, int64_t *out)
 	if (prev != 1)
 		return 0;
 	if (i < e) {
-		if (s[i++] != '.')
-			return 0;
+		if (s[i++] != '.' || i == e)
+			return 0;	/* "2." is not an integer: one zero at least */
 		for (; i < e; i++)
 			if (s[i] != '0')
 				return 0;

@@ -49,6 +49,8 @@ struct db {
 	char		 ltimeout[24];	/* the same for DB_LONG statements */
 	unsigned char	 prepared[DB__MAX];
 	int		 streaming;
+	int		 have_first;	/* first holds the stream's first result */
+	PGresult	*first;
 	char		 err[256];
 };
 
@@ -125,6 +127,9 @@ disconnect(struct db *db)
 	db->conn = NULL;
 	memset(db->prepared, 0, sizeof(db->prepared));
 	db->streaming = 0;
+	PQclear(db->first);
+	db->first = NULL;
+	db->have_first = 0;
 }
 
 /* The session settings; is_local true makes them last one transaction. */
@@ -150,7 +155,10 @@ send_local_setup(struct db *db, int lng)
 	    NULL, 1);
 }
 
-/* Connects and sets the session up.  Returns APP_DBDOWN on failure. */
+/*
+ * Connects and, with prepare on, sets the session up.  Returns
+ * APP_DBDOWN on failure.
+ */
 static enum app_err
 dbconnect(struct db *db)
 {
@@ -176,6 +184,14 @@ dbconnect(struct db *db)
 		disconnect(db);
 		return APP_DBDOWN;
 	}
+	/*
+	 * With prepare off (a pooler in transaction mode) nothing
+	 * session-level: it would stay on a server connection the pooler
+	 * then hands to other clients.  Every statement brings its own
+	 * transaction-local settings instead (send_local_setup).
+	 */
+	if (!db->o.prepare)
+		return APP_OK;
 	pv[0] = db->o.schema;
 	pv[1] = db->timeout;
 	res = PQexecParams(db->conn, SETUP("false"), 2, NULL, pv, NULL, NULL,
@@ -536,12 +552,9 @@ db_json(const struct db_res *r, size_t row, int col, size_t *len)
 	return p;
 }
 
-/*
- * Starts a statement whose rows are read one at a time
- * (db_stream_next), so a long list never sits in memory.
- */
-enum app_err
-db_stream(struct db *db, enum db_stmt s, const char *const *params)
+/* Sends a streamed statement (db_stream); APP_OK when it is on its way. */
+static enum app_err
+stream_send(struct db *db, enum db_stmt s, const char *const *params)
 {
 	enum app_err	 rc;
 	int		 retry;
@@ -591,6 +604,43 @@ db_stream(struct db *db, enum db_stmt s, const char *const *params)
 }
 
 /*
+ * Starts a statement whose rows are read one at a time
+ * (db_stream_next), so a long list never sits in memory.  Waits for the
+ * first result: a connection the server closed while we were idle (a
+ * restart) often shows only then, and like db_exec's reads the statement
+ * is then sent once more on a fresh connection, before any row went out.
+ * Returns APP_OK (rows or the error come from db_stream_next) or the
+ * error of the start.
+ */
+enum app_err
+db_stream(struct db *db, enum db_stmt s, const char *const *params)
+{
+	PGresult	*res;
+	enum app_err	 rc;
+	int		 tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		rc = stream_send(db, s, params);
+		if (rc == APP_DBDOWN && db->conn == NULL && tries == 0)
+			continue;
+		if (rc != APP_OK)
+			return rc;
+		res = PQgetResult(db->conn);
+		if (tries == 0 && PQstatus(db->conn) != CONNECTION_OK &&
+		    (res == NULL || PQresultStatus(res) != PGRES_SINGLE_TUPLE)) {
+			set_err(db, "stream", res);
+			PQclear(res);
+			disconnect(db);
+			continue;
+		}
+		db->first = res;
+		db->have_first = 1;
+		return APP_OK;
+	}
+	return rc;
+}
+
+/*
  * Next row of the stream: 1 with *row (one row, index 0; free it with
  * db_res_free), 0 at the end, -1 on error with *err set.  After 0 or -1
  * the stream is over.
@@ -608,7 +658,12 @@ db_stream_next(struct db *db, struct db_res **row, enum app_err *err)
 		*err = APP_SYSTEM;
 		return -1;
 	}
-	res = PQgetResult(db->conn);
+	if (db->have_first) {
+		res = db->first;
+		db->first = NULL;
+		db->have_first = 0;
+	} else
+		res = PQgetResult(db->conn);
 	if (res != NULL && PQresultStatus(res) == PGRES_SINGLE_TUPLE) {
 		*row = (struct db_res *)res;
 		return 1;

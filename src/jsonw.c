@@ -928,8 +928,12 @@ jsonw_parse_ids(const char *body, size_t len, int have_body,
 	}
 	if (!req_utf8_valid(body, len))
 		return APP_BADREQ;
-	if (ctype != NULL && !jsonw_is_json_type(ctype)) {
-		/* Not JSON: pydantic sees the raw text. */
+	if (ctype == NULL || !jsonw_is_json_type(ctype)) {
+		/*
+		 * Not JSON: pydantic sees the raw text.  No Content-Type at
+		 * all is not JSON either (FastAPI since 0.132; before, it
+		 * parsed such a body as JSON).
+		 */
 		berr_open(err, "model_attributes_type");
 		berr_close(err, "Input should be a valid dictionary or "
 		    "object to extract fields from");

@@ -257,7 +257,8 @@ is_ascii_space(int c)
 /*
  * The integer grammar of pydantic's lax str -> int, bounded to 64 bits:
  * optional surrounding ASCII whitespace, optional sign, ASCII digits
- * with single '_' between digits, optionally '.' followed only by zeros.
+ * with single '_' between digits, optionally '.' followed by one or more
+ * zeros ("2." is not an integer in pydantic 2, "2.0" is).
  * Returns 1 and sets *out, or 0 when the text is not such an integer.
  */
 int
@@ -293,7 +294,7 @@ req_parse_int(const char *s, size_t n, int64_t *out)
 	if (digits == 0 || prev_us)
 		return 0;
 	if (i < end) {
-		if (s[i] != '.')
+		if (s[i] != '.' || i + 1 == end)
 			return 0;
 		for (i++; i < end; i++)
 			if (s[i] != '0')

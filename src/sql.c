@@ -46,14 +46,24 @@
 	"(PARTITION BY u.id ORDER BY u.ord) = 1 AS first " \
 	"FROM unnest($1::text[]) WITH ORDINALITY AS u(id, ord))"
 
-/* Moves the rows of mv (deleted from tasks) and their shards. */
-#define MOVE_TO_ARCHIVE \
+/*
+ * Moves the rows of mv (deleted from tasks) and their shards; FROM and
+ * ORDER BY pick the order in which the archive rows get their seq.
+ */
+#define MOVE_TO_ARCHIVE_BY(from_order) \
 	"ins AS (INSERT INTO archived_tasks (" TCOLS ", archived_at) " \
-	"SELECT " TCOLS ", now() FROM mv ORDER BY submit_time, seq), " \
+	"SELECT " TCOLS ", now() FROM " from_order "), " \
 	"sm AS (DELETE FROM task_shards s USING mv " \
 	"WHERE s.uniqc_task_id = mv.task_id RETURNING s.*), " \
 	"si AS (INSERT INTO archived_task_shards (" SCOLS ", archived_at) " \
 	"SELECT " SCOLS ", now() FROM sm) "
+#define MOVE_TO_ARCHIVE MOVE_TO_ARCHIVE_BY("mv ORDER BY submit_time, seq")
+/*
+ * bulk-archive: seq in the order the ids were given, as the original
+ * archiving one id after the other (SPEC 2.4).
+ */
+#define MOVE_GIVEN_TO_ARCHIVE MOVE_TO_ARCHIVE_BY("mv JOIN ids " \
+	"ON ids.id = mv.task_id AND ids.first ORDER BY ids.ord")
 
 #define ELIGIBLE "update_time <= now() - $1::float8 * interval '1 hour' " \
 	"AND (NOT $2::bool OR status IN " TERMINAL ")"
@@ -125,7 +135,7 @@ const struct db_stmt_def db_stmts[DB__MAX] = {
 	    "(SELECT 1 FROM archived_tasks a WHERE a.task_id = lk.task_id)), "
 	    "mv AS (DELETE FROM tasks t USING lk WHERE t.task_id = lk.task_id "
 	    "AND lk.task_id NOT IN (SELECT task_id FROM cf) RETURNING t.*), "
-	    MOVE_TO_ARCHIVE
+	    MOVE_GIVEN_TO_ARCHIVE
 	    "SELECT i.id, CASE WHEN NOT i.first THEN 'm' "
 	    "WHEN m.task_id IS NOT NULL THEN 'a' "
 	    "WHEN c.task_id IS NOT NULL THEN 'c' ELSE 'm' END "

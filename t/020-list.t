@@ -92,6 +92,21 @@ is($body, '{"detail":[{"type":"int_parsing","loc":["query","limit"],"msg":"Input
 ($st, $body) = get('/api/tasks?offset=1.5&limit=');
 is($body, '{"detail":[{"type":"int_parsing","loc":["query","limit"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":""},{"type":"int_parsing","loc":["query","offset"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"1.5"}]}',
     'two errors in declaration order, empty input');
+# A fraction needs one zero at least (pydantic 2): "1." and ".0" are not integers.
+for my $q (['limit', '1.'], ['offset', '1.'], ['limit', '.0'], ['offset', '%201.%20']) {
+	my ($name, $raw) = @$q;
+	(my $in = $raw) =~ s/%20/ /g;
+	($st, $body) = get("/api/tasks?$name=$raw");
+	is($st, 422, "$name=$raw is 422");
+	is($body, qq({"detail":[{"type":"int_parsing","loc":["query","$name"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"$in"}]}),
+	    "$name=$raw: int_parsing with the raw input");
+}
+{
+	my ($hs, $hh, $hb) = tg_http(POST => "$b/api/tasks/archive-expired?hours=1.");
+	is($hs, 422, 'hours=1. is 422');
+	is($hb, '{"detail":[{"type":"int_parsing","loc":["query","hours"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"1."}]}',
+	    'hours=1.: int_parsing with the raw input');
+}
 ($st, $body) = get('/api/tasks?limit=99999999999999999999');
 is($st, 422, 'beyond 64 bits is 422, not 500');
 like($body, qr/"input":"99999999999999999999"/, 'raw input echoed');

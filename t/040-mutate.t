@@ -126,4 +126,18 @@ like($body, qr/"loc":\["query","hours"\]/, 'names hours');
 ($st, $h, $body) = tg_http(POST => "$b/api/tasks/archive-expired?terminal_only=%20true");
 is($st, 422, 'booleans are not trimmed');
 
+# bulk-archive gives archive seq values in the order given (SPEC 2.4): among
+# equal submit_times the last id given is listed first in /api/archive,
+# whichever of them was inserted first.
+for my $pair (['sq1', 'sp1', '2020-01-01T00:00:00Z'], ['sp2', 'sq2', '2020-01-02T00:00:00Z']) {
+	my ($first, $second, $t) = @$pair;
+	tg_task($c, $first, submit => $t);
+	tg_task($c, $second, submit => $t);
+}
+($st, $h, $body) = post('/api/tasks/bulk-archive', '{"task_ids":["sq1","sp1","sq2","sp2"]}');
+is($body, '{"archived":["sq1","sp1","sq2","sp2"],"missing":[],"count":4}', 'bulk-archive of equal submit times');
+($st, $h, $body) = tg_http(GET => "$b/api/archive?limit=-1");
+my @order = grep { /^s[pq][12]$/ } $body =~ /"task_id":"([^"]*)"/g;
+is("@order", 'sp2 sq2 sp1 sq1', 'archive lists the last given first among equal submit_time');
+
 done_testing();

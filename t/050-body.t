@@ -60,9 +60,12 @@ for my $t (@bad) {
 }
 my $raw = '{"task_ids":["keep"]}';
 ($st, $h, $body) = tg_raw($w->{port}, "POST $w->{prefix}/api/tasks/bulk-delete HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: " . length($raw) . "\r\n\r\n$raw");
-is($st, 200, 'no content type: parsed as JSON (as FastAPI does)');
-is($body, '{"deleted":["keep"],"missing":[],"count":1}', 'deleted');
-tg_task($c, 'keep');
+is($st, 422, 'no content type at all: not JSON (FastAPI since 0.132)');
+is($body, qq({"detail":[{"type":"model_attributes_type","loc":["body"],"msg":"$mat","input":"{\\"task_ids\\":[\\"keep\\"]}"}]}), 'no content type: raw text as input');
+is($c->sql("SELECT count(*) FROM tasks WHERE task_id = 'keep'"), 1, 'no content type: nothing deleted');
+($st, $h, $body) = tg_raw($w->{port}, "POST $w->{prefix}/api/tasks/bulk-archive HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: " . length($raw) . "\r\n\r\n$raw");
+is($st, 422, 'bulk-archive with no content type: 422');
+is($c->sql("SELECT count(*) FROM tasks WHERE task_id = 'keep'"), 1, 'no content type: nothing archived');
 
 ($st, $h, $body) = post("{\"task_ids\":[\"\xff\"]}", 'application/json');
 is($st, 400, 'invalid UTF-8 body: 400');

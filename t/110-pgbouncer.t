@@ -2,7 +2,8 @@
 # Through a real PgBouncer in transaction pooling mode (prepare = off):
 # every endpoint kind works, and the schema and statement_timeout hold
 # even on a server connection whose session settings someone else
-# changed (a pooler shares server connections between clients).
+# changed (a pooler shares server connections between clients); and
+# taskgate itself leaves no session setting behind for other clients.
 use strict;
 use warnings;
 use Test::More;
@@ -65,6 +66,23 @@ my $w = tg_lighttpd(dsn => $pdsn, procs => 2,
 my $b = $w->{base};
 my %J = ('Content-Type' => 'application/json');
 my ($st, $h, $body);
+
+# The reverse: taskgate sends nothing session-level through the pooler, so
+# another client of the same pool (one server connection) sees the
+# defaults, not taskgate's statement_timeout or search_path.
+{
+	my $direct = $c->sql('SHOW statement_timeout') . '|' . $c->sql('SHOW search_path');
+	my $w3 = tg_lighttpd(dsn => $pdsn, tag => 'leak',
+	    conf => "prepare = off\nschema = tg\nstatement_timeout = 1234\n");
+	($st, $h, $body) = tg_http(GET => "$w3->{base}/api/tasks/b1");
+	is($st, 200, 'a request with statement_timeout = 1234 through the pool');
+	($st, $h, $body) = tg_http(GET => "$w3->{base}/api/tasks?limit=2");
+	is($st, 200, 'a streamed list through the pool');
+	my $seen = `psql -X -At -c 'SHOW statement_timeout' -c 'SHOW search_path' '$pdsn'`;
+	$seen =~ s/\n\z//;
+	$seen =~ s/\n/|/;
+	is($seen, $direct, 'another client of the pool sees the defaults');
+}
 
 # Poison the one pooled server connection: a session-level SET by some
 # other client of the pool stays on it for whoever comes next.

@@ -130,10 +130,13 @@ main(void)
 	is_str(py("{'a':1}"), "Expecting property name enclosed in double "
 	    "quotes@1", "single quotes");
 
-	rc = ids_of("{\"task_ids\":[\"a\",\"b\",\"a\"],\"x\":1}", NULL);
+	rc = ids_of("{\"task_ids\":[\"a\",\"b\",\"a\"],\"x\":1}",
+	    "application/json");
 	ok(rc == APP_OK && ids.n == 3 && strcmp(ids.ids[2].p, "a") == 0,
-	    "ids in order, no content type means JSON");
+	    "ids in order, extra keys ignored");
 	jsonw_ids_free(&ids);
+	rc = ids_of("{\"task_ids\":[]}", NULL);
+	ok(rc == APP_INVALID, "no content type is not JSON (FastAPI >= 0.132)");
 	rc = ids_of("{}", "application/json");
 	ok(rc == APP_OK && ids.n == 0, "{} defaults to []");
 	rc = ids_of("null", "application/json");
@@ -168,7 +171,8 @@ main(void)
 	    "\"Expecting ',' delimiter\"}}]}", "invalid JSON with offset");
 	rc = ids_of("{\"task_ids\":[\"\xff\"]}", "application/json");
 	ok(rc == APP_BADREQ, "invalid UTF-8 body is 400");
-	rc = ids_of("{\"task_ids\":[\"\\u0000\",\"\\ud800\",\"ok\"]}", NULL);
+	rc = ids_of("{\"task_ids\":[\"\\u0000\",\"\\ud800\",\"ok\"]}",
+	    "application/json");
 	ok(rc == APP_OK && ids.n == 3 && ids.ids[0].bad && ids.ids[1].bad &&
 	    !ids.ids[2].bad, "NUL and lone surrogate ids cannot match");
 	jsonw_ids_free(&ids);

@@ -48,7 +48,9 @@ main(void)
 	ok(pint("+5", &v) && v == 5, "plus sign");
 	ok(pint("1_000", &v) && v == 1000, "underscore between digits");
 	ok(pint("2.0", &v) && v == 2, "fraction of zeros");
-	ok(pint("2.", &v) && v == 2, "empty fraction");
+	ok(!pint("2.", &v), "empty fraction is not an integer");
+	ok(!pint(" 2. ", &v), "empty fraction, whitespace around");
+	ok(!pint(".0", &v), "fraction without digits");
 	ok(pint("-3.000", &v) && v == -3, "negative with zeros");
 	ok(pint("007", &v) && v == 7, "leading zeros");
 	ok(pint("9223372036854775807", &v) && v == 9223372036854775807LL,
