@@ -229,4 +229,17 @@ ok(!-e "$dir/missing.sqlite", '... and it is not created');
 is($rc, 2, 'database unreachable: exit 2');
 like($out, qr/cannot connect/, '... and why');
 
+# No leaks, no invalid reads: import, sync and check under valgrind.
+SKIP: {
+	skip 'valgrind not installed', 3 unless -x '/usr/bin/valgrind';
+	skip 'ASan build', 3 if `nm '$ENV{TG_BUILDDIR}/src/taskgate-admin' 2>/dev/null` =~ /__asan_init/;
+	for my $cmd (['import', $f], ['sync', $f, '--mirror', '--report', "$dir/vg.jsonl"], ['check']) {
+		my ($vrc, $vout) = tg_admin('-d', $dsn, @$cmd) ;
+		my $bin = "$ENV{TG_BUILDDIR}/src/taskgate-admin";
+		my $q = join ' ', map { "'$_'" } '-d', $dsn, @$cmd;
+		my $log = `valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 '$bin' $q 2>&1`;
+		isnt($? >> 8, 99, "valgrind: $cmd->[0] clean") or diag $log;
+	}
+}
+
 done_testing();
