@@ -165,6 +165,8 @@ imp_free(struct imp *m)
 	buf_free(&m->ct);
 	buf_free(&m->cs);
 	buf_free(&m->tmp);
+	for (i = 0; i < NELEM(m->d); i++)
+		buf_free(&m->d[i]);
 	known_free(&m->known);
 }
 
@@ -483,18 +485,13 @@ nomem:
 
 /* ---- Applying a batch. ---------------------------------------------- */
 
-enum { AT_OK, AT_ROW, AT_RETRY, AT_FATAL };
-
-struct attempt {
-	char		 err[512];
-	PGresult	*conf;		/* the conflicts, kept until commit */
-	int64_t		 ins, upd, moved;
-};
 
 /* What a failed statement means for the batch. */
-static int
-classify(PGconn *c, const PGresult *r)
+int
+imp_classify(struct pg_conn *pc, const struct pg_result *pr)
 {
+	PGconn		*c = (PGconn *)pc;
+	const PGresult	*r = (const PGresult *)pr;
 	const char	*st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 
 	if (PQstatus(c) != CONNECTION_OK || st == NULL)
@@ -508,9 +505,12 @@ classify(PGconn *c, const PGresult *r)
 	return AT_ROW;
 }
 
-static void
-keep_err(struct attempt *t, PGconn *c, const char *what, const PGresult *r)
+void
+imp_keep_err(struct attempt *t, struct pg_conn *pc, const char *what,
+    const struct pg_result *pr)
 {
+	PGconn		*c = (PGconn *)pc;
+	const PGresult	*r = (const PGresult *)pr;
 	const char	*msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
 	    : NULL;
 	const char	*st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
@@ -524,18 +524,19 @@ keep_err(struct attempt *t, PGconn *c, const char *what, const PGresult *r)
 }
 
 /* COPY table FROM STDIN with n bytes of text-format lines. */
-static int
-copy_in(PGconn *c, struct attempt *t, const char *sql, const char *p,
-    size_t n, int *how)
+int
+imp_copy_in(struct pg_conn *pc, struct attempt *t, const char *sql,
+    const char *p, size_t n, int *how)
 {
+	PGconn		*c = (PGconn *)pc;
 	PGresult	*r;
 	size_t		 k;
 	int		 ok;
 
 	r = PQexec(c, sql);
 	if (PQresultStatus(r) != PGRES_COPY_IN) {
-		keep_err(t, c, "COPY", r);
-		*how = classify(c, r);
+		imp_keep_err(t, (struct pg_conn *)c, "COPY", (struct pg_result *)r);
+		*how = imp_classify((struct pg_conn *)c, (struct pg_result *)r);
 		PQclear(r);
 		return 0;
 	}
@@ -548,8 +549,8 @@ copy_in(PGconn *c, struct attempt *t, const char *sql, const char *p,
 		ok = 0;
 	r = PQgetResult(c);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		keep_err(t, c, "COPY", r);
-		*how = classify(c, r);
+		imp_keep_err(t, (struct pg_conn *)c, "COPY", (struct pg_result *)r);
+		*how = imp_classify((struct pg_conn *)c, (struct pg_result *)r);
 		ok = 0;
 	}
 	PQclear(r);
@@ -587,22 +588,39 @@ attempt(struct imp *m, size_t from, size_t to, struct attempt *t)
 	r = PQexec(c, "BEGIN");
 	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	if (!ok)
-		keep_err(t, c, "BEGIN", r);
+		imp_keep_err(t, (struct pg_conn *)c, "BEGIN", (struct pg_result *)r);
 	PQclear(r);
 	if (!ok)
 		return AT_FATAL;
-	if (!copy_in(c, t, "COPY tg_st FROM STDIN", m->ct.p + tb, te - tb,
+	/* New tasks only: straight into the tables, as COPY alone would. */
+	if ((how = imp_direct(m, from, to, t)) == AT_OK) {
+		r = PQexec(c, "COMMIT");
+		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		if (!ok) {
+			imp_keep_err(t, (struct pg_conn *)c, "COMMIT",
+			    (struct pg_result *)r);
+			how = imp_classify((struct pg_conn *)c,
+			    (struct pg_result *)r);
+		}
+		PQclear(r);
+		if (ok)
+			return AT_OK;
+		goto fail;
+	}
+	if (how != AT_NONE)
+		goto fail;
+	if (!imp_copy_in((struct pg_conn *)c, t, "COPY tg_st FROM STDIN", m->ct.p + tb, te - tb,
 	    &how))
 		goto fail;
-	if (se > sb && !copy_in(c, t, "COPY tg_ss FROM STDIN", m->cs.p + sb,
+	if (se > sb && !imp_copy_in((struct pg_conn *)c, t, "COPY tg_ss FROM STDIN", m->cs.p + sb,
 	    se - sb, &how))
 		goto fail;
 	for (i = 0; i < NELEM(apply); i++) {
 		r = PQexecParams(c, apply[i].sql, 1, NULL, pv, NULL, NULL, 0);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK &&
 		    PQresultStatus(r) != PGRES_COMMAND_OK) {
-			keep_err(t, c, "apply", r);
-			how = classify(c, r);
+			imp_keep_err(t, (struct pg_conn *)c, "apply", (struct pg_result *)r);
+			how = imp_classify((struct pg_conn *)c, (struct pg_result *)r);
 			PQclear(r);
 			goto fail;
 		}
@@ -622,8 +640,8 @@ attempt(struct imp *m, size_t from, size_t to, struct attempt *t)
 	r = PQexec(c, "COMMIT");
 	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	if (!ok) {
-		keep_err(t, c, "COMMIT", r);
-		how = classify(c, r);
+		imp_keep_err(t, (struct pg_conn *)c, "COMMIT", (struct pg_result *)r);
+		how = imp_classify((struct pg_conn *)c, (struct pg_result *)r);
 	}
 	PQclear(r);
 	if (ok)

@@ -45,6 +45,7 @@ struct imp {
 	size_t		 batch_bytes;
 	/* the batch being built */
 	struct buf	 ct, cs, tmp;
+	struct buf	 d[5];		/* imp_direct's COPY streams */
 	struct imp_task	*bt;
 	size_t		 bn, bcap;
 	int64_t		 ord;
@@ -53,6 +54,22 @@ struct imp {
 	int64_t		 moved, shards, conflicts, skipped, deleted;
 };
 
+/* The outcome of applying tasks [from, to) of the batch. */
+enum { AT_OK, AT_ROW, AT_RETRY, AT_FATAL, AT_NONE };
+
+struct pg_result;
+struct attempt {
+	char		 err[512];
+	struct pg_result *conf;		/* the conflicts, kept until commit */
+	int64_t		 ins, upd, moved;
+};
+
+int	imp_direct(struct imp *, size_t from, size_t to, struct attempt *);
+int	imp_copy_in(struct pg_conn *, struct attempt *, const char *sql,
+	    const char *p, size_t n, int *how);
+int	imp_classify(struct pg_conn *, const struct pg_result *);
+void	imp_keep_err(struct attempt *, struct pg_conn *, const char *what,
+	    const struct pg_result *);
 int	imp_stage(struct imp *, int arch, int64_t rowid, const char *fp,
 	    size_t fplen) WUR;
 int	imp_flush(struct imp *) WUR;
