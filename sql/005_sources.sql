@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS taskgate_import_sources (
 	last_sync	timestamptz,
 	store_version	integer,
 	store_tasks	bigint,
-	digest		text	-- of every fingerprint at the last full pass
+	digest		text,	-- of every fingerprint at the last pass
+	file_sig	text	-- inode, size, mtime of the file and its -wal then
 );
 
 CREATE TABLE IF NOT EXISTS task_origin (

@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,8 @@
 struct run {
 	const char	*file;
 	char		 digest[24];	/* the database's, of the last pass */
+	char		 sig[160];	/* file_sig of the last pass */
+	int64_t		 ntasks;	/* store_tasks of the last pass */
 	char		 name[PATH_MAX + 300];
 	char		 abspath[PATH_MAX];
 	int		 sync, follow, mirror;
@@ -41,10 +44,11 @@ static const char *const src_sql =
 	"INSERT INTO taskgate_import_sources (name, path, host) "
 	"VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET "
 	"path = excluded.path, host = excluded.host RETURNING id, "
-	"coalesce(digest, '')";
+	"coalesce(digest, ''), coalesce(file_sig, ''), coalesce(store_tasks, 0)";
 static const char *const src_done_sql =
 	"UPDATE taskgate_import_sources SET last_sync = now(), "
-	"store_version = $2::int, store_tasks = $3::bigint, digest = $4 "
+	"store_version = $2::int, store_tasks = $3::bigint, digest = $4, "
+	"file_sig = $5 "
 	"WHERE id = $1::int";
 static const char *const known_sql =
 	"SELECT task_id, fp FROM task_origin WHERE source_id = $1::int";
@@ -279,6 +283,40 @@ digest(struct imp *m, struct known *agg, struct buf *fpb, char *out,
 	return 1;
 }
 
+/*
+ * The store's files as stat(2) sees them: inode, size and mtime of the
+ * file and of its -wal.  Any commit of a uniqc writer changes the -wal
+ * (or, after a checkpoint, the file).  *settled is cleared when a file
+ * changed in the last 2 seconds: its mtime might not yet show a write
+ * that follows within the same clock tick, so that signature is not
+ * trusted (recorded as '').
+ */
+static void
+file_sig(const char *path, char *out, size_t len, int *settled)
+{
+	struct stat	 a, w;
+	char		 wal[PATH_MAX + 8];
+	struct timespec	 now;
+	int		 hw;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (stat(path, &a) != 0) {
+		out[0] = '\0';
+		*settled = 0;
+		return;
+	}
+	hw = stat(wal, &w) == 0;
+	snprintf(out, len, "%llu:%lld:%lld.%09ld|%llu:%lld:%lld.%09ld",
+	    (unsigned long long)a.st_ino, (long long)a.st_size,
+	    (long long)a.st_mtim.tv_sec, a.st_mtim.tv_nsec,
+	    hw ? (unsigned long long)w.st_ino : 0ULL,
+	    hw ? (long long)w.st_size : -1LL,
+	    hw ? (long long)w.st_mtim.tv_sec : 0LL, hw ? w.st_mtim.tv_nsec : 0L);
+	*settled = now.tv_sec - a.st_mtim.tv_sec > 2 &&
+	    (!hw || now.tv_sec - w.st_mtim.tv_sec > 2);
+}
+
 /* One pass over the store.  Returns 0 when the run must stop. */
 static int
 pass(struct run *r, struct imp *m, int first)
@@ -291,12 +329,24 @@ pass(struct run *r, struct imp *m, int first)
 	char			 dg[24];
 	size_t			 i;
 	char			 err[300], v[16], n[24];
-	const char		*pv[4];
-	int			 arch, dup, rc, ok = 0;
+	const char		*pv[5];
+	char			 sig[160];
+	int			 arch, dup, rc, ok = 0, settled;
 	PGresult		*res;
 
 	memset(&agg, 0, sizeof(agg));
 	buf_init(&fpb);
+	/* Files untouched since the last pass: nothing to read. */
+	file_sig(r->abspath, sig, sizeof(sig), &settled);
+	if (m->use_known && !r->mirror && settled && r->sig[0] != '\0' &&
+	    strcmp(sig, r->sig) == 0) {
+		m->unchanged += r->ntasks;
+		m->scanned += r->ntasks;
+		adm_log(m->a, 2, "the store's files are as at the last pass");
+		return 1;
+	}
+	if (!settled)
+		sig[0] = '\0';
 	if (!store_begin(m->st, err, sizeof(err))) {
 		adm_log(m->a, 0, "%s: %s", r->file, err);
 		return 0;
@@ -312,8 +362,8 @@ pass(struct run *r, struct imp *m, int first)
 	if (m->use_known && !r->mirror && strcmp(dg, r->digest) == 0) {
 		m->scanned += na + nr;
 		m->unchanged += na + nr;
-		ok = 1;
-		goto out;
+		adm_log(m->a, 2, "the store's digest is the last pass's");
+		goto record;
 	}
 	if (m->use_known && !r->loaded) {
 		if (!load_known(m))
@@ -377,16 +427,20 @@ pass(struct run *r, struct imp *m, int first)
 	if (r->mirror && !mirror(m))
 		goto out;
 	progress(r, m, 1);
+record:
 	snprintf(v, sizeof(v), "%d", store_version(m->st));
 	snprintf(n, sizeof(n), "%lld", (long long)(na + nr));
 	pv[0] = m->source;
 	pv[1] = v;
 	pv[2] = n;
 	pv[3] = dg;
-	if ((res = (PGresult *)adm_exec(m->a, src_done_sql, 4, pv, 0)) == NULL)
+	pv[4] = sig;
+	if ((res = (PGresult *)adm_exec(m->a, src_done_sql, 5, pv, 0)) == NULL)
 		goto out;
 	PQclear(res);
 	snprintf(r->digest, sizeof(r->digest), "%s", dg);
+	snprintf(r->sig, sizeof(r->sig), "%s", sig);
+	r->ntasks = na + nr;
 	ok = 1;
 	goto out;
 fail:
@@ -422,6 +476,8 @@ source_id(struct run *r, struct imp *m)
 	}
 	snprintf(m->source, sizeof(m->source), "%s", PQgetvalue(res, 0, 0));
 	snprintf(r->digest, sizeof(r->digest), "%s", PQgetvalue(res, 0, 1));
+	snprintf(r->sig, sizeof(r->sig), "%s", PQgetvalue(res, 0, 2));
+	r->ntasks = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
 	PQclear(res);
 	return 1;
 }
@@ -478,7 +534,7 @@ adm_import(struct adm *a, int argc, char **argv, int sync)
 		    num(v, 0.01, 86400, &r.interval))
 			i++;
 		else if (strcmp(o, "--progress") == 0 && v &&
-		    num(v, 0, 86400, &r.progress))
+		    num(v, 0.1, 86400, &r.progress))
 			i++;
 		else if (strcmp(o, "--batch") == 0 && v &&
 		    num(v, 1, 1000000, &d)) {

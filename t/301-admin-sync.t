@@ -61,6 +61,13 @@ my $before = $c->sql($xmin);
 ($rc, $out) = tg_admin('-d', $dsn, 'sync', $fa, '--source', 'A');
 like($out, qr/ok, 7 tasks read, 0 new, 0 updated, 0 moved, 7 unchanged, 0 shards sent/, 'unchanged store: all unchanged') or diag $out;
 is($c->sql($xmin), $before, '... and nothing rewritten');
+# Once the files have settled, their signature alone says "unchanged".
+sleep 3;
+($rc, $out) = tg_admin('-d', $dsn, '-v', 'sync', $fa, '--source', 'A');
+like($out, qr/digest is the last pass's.*7 tasks read, 0 new, 0 updated, 0 moved, 7 unchanged/s, 'settled store: the digest says unchanged') or diag $out;
+($rc, $out) = tg_admin('-d', $dsn, '-v', 'sync', $fa, '--source', 'A');
+like($out, qr/files are as at the last pass.*7 tasks read, 0 new, 0 updated, 0 moved, 7 unchanged/s, '... then the file signature alone') or diag $out;
+is($c->sql($xmin), $before, '... and nothing rewritten');
 
 # Changes in A: new, updated (task and a shard), archived, restored, deleted.
 store_sql($fa, "BEGIN;" . task_sql('tasks', 'a7') . shard_sql('task_shards', 'a7', 0) . shard_sql('task_shards', 'a7', 1)
