@@ -306,7 +306,9 @@ file_sig(const char *path, char *out, size_t len, int *settled)
 		*settled = 0;
 		return;
 	}
-	hw = stat(wal, &w) == 0;
+	/* An empty -wal (a reader, or the last writer's checkpoint, left
+	 * it) holds nothing: its mtime does not matter. */
+	hw = stat(wal, &w) == 0 && w.st_size > 0;
 	snprintf(out, len, "%llu:%lld:%lld.%09ld|%llu:%lld:%lld.%09ld",
 	    (unsigned long long)a.st_ino, (long long)a.st_size,
 	    (long long)a.st_mtim.tv_sec, a.st_mtim.tv_nsec,
