@@ -145,6 +145,15 @@ adm_connect(struct adm *a)
 	return 1;
 }
 
+/* Drops the connection and connects again.  Returns 0 as adm_connect. */
+int
+adm_reconnect(struct adm *a)
+{
+	PQfinish((PGconn *)a->pg);
+	a->pg = NULL;
+	return adm_connect(a);
+}
+
 /*
  * One reported row: a JSON line in --report FILE, and on stderr (the
  * first ten, or all with -v; none with -q).  id may be any bytes: one

@@ -38,6 +38,7 @@ struct adm {
 extern volatile sig_atomic_t adm_stopping;
 
 int	adm_connect(struct adm *) WUR;
+int	adm_reconnect(struct adm *) WUR;
 struct pg_result *adm_exec(struct adm *, const char *sql, int n,
 	    const char *const *params, int expect_rows);
 void	adm_pgerr(struct adm *, const char *what, const struct pg_result *);

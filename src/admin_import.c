@@ -152,6 +152,21 @@ imp_setup(struct imp *m)
 	return 1;
 }
 
+/* Drops the batch being built (after a failed pass). */
+void
+imp_reset(struct imp *m)
+{
+	size_t	 i;
+
+	for (i = 0; i < m->bn; i++) {
+		free(m->bt[i].id);
+		free(m->bt[i].fp);
+	}
+	m->bn = 0;
+	buf_reset(&m->ct);
+	buf_reset(&m->cs);
+}
+
 void
 imp_free(struct imp *m)
 {

@@ -74,6 +74,7 @@ int	imp_stage(struct imp *, int arch, int64_t rowid, const char *fp,
 	    size_t fplen) WUR;
 int	imp_flush(struct imp *) WUR;
 int	imp_setup(struct imp *) WUR;
+void	imp_reset(struct imp *);
 void	imp_free(struct imp *);
 
 struct known_ent *known_get(struct known *, const char *, size_t);

@@ -75,8 +75,10 @@ cmp(const void *x, const void *y)
 }
 
 /*
- * --sql-dir, else ../sql beside the binary (a build tree), else the
- * installed pkgdatadir.  Returns 0 when none has 001_schema.sql.
+ * --sql-dir, else ../sql beside the binary (a build tree), else
+ * ../share/taskgate beside it (an installed tree moved, or installed
+ * with make install prefix=...), else the configured pkgdatadir.
+ * Returns 0 when none has 001_schema.sql.
  */
 static int
 sqldir(const char *opt, const char *argv0, char *out, size_t len)
@@ -97,6 +99,13 @@ sqldir(const char *opt, const char *argv0, char *out, size_t len)
 			if (access(t, R_OK) == 0 && strlen(exe) + 8 <= len) {
 				memcpy(out, exe, strlen(exe));
 				memcpy(out + strlen(exe), "/../sql", 8);
+				return 1;
+			}
+			snprintf(t, sizeof(t), "%s/../share/taskgate/"
+			    "001_schema.sql", exe);
+			if (access(t, R_OK) == 0 && strlen(exe) + 19 <= len) {
+				memcpy(out, exe, strlen(exe));
+				memcpy(out + strlen(exe), "/../share/taskgate", 19);
 				return 1;
 			}
 		}

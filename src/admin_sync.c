@@ -582,8 +582,24 @@ adm_import(struct adm *a, int argc, char **argv, int sync)
 	if (!adm_connect(a) || !source_id(&r, &m) || !imp_setup(&m))
 		goto done;
 	for (;;) {
-		if (!pass(&r, &m, first))
-			break;
+		if (!pass(&r, &m, first)) {
+			/* --follow outlives a database or store outage. */
+			if (!r.follow || adm_stopping) {
+				ok = r.follow && adm_stopping;
+				break;
+			}
+			adm_log(a, 0, "%s: pass failed, trying again in %g s",
+			    r.file, r.interval);
+			imp_reset(&m);
+			sleep_for(r.interval);
+			if (adm_stopping) {
+				ok = 1;
+				break;
+			}
+			if (adm_reconnect(a) && !imp_setup(&m))
+				adm_log(a, 0, "staging tables: not yet");
+			continue;
+		}
 		passes++;
 		first = 0;
 		if (!r.follow || adm_stopping) {

@@ -135,12 +135,24 @@ for (1 .. 100) {
 }
 is($got, $want, 'follow caught up with every change');
 is($c->sql("SELECT result::text FROM tasks WHERE task_id = 'c30'"), '{"n": 31}', '... results too');
+# The database goes away and comes back: --follow carries on.
+$c->stop('fast');
+sleep 1;
+store_sql($fc, "INSERT INTO tasks VALUES ('c-after', 'dummy', 'success', 1, '2026-05-01T00:00:00Z', '2026-05-01T00:00:00Z', NULL, '{}', NULL);");
+sleep 1;
+$c->start;
+for (1 .. 100) {
+	last if $c->sql("SELECT count(*) FROM tasks WHERE task_id = 'c-after'") eq '1';
+	sleep 0.2;
+}
+is($c->sql("SELECT count(*) FROM tasks WHERE task_id = 'c-after'"), '1', 'follow survived a database restart');
 kill 'TERM', $follow;
 my $t0 = time;
 waitpid($follow, 0);
 is($? >> 8, 0, 'SIGTERM: clean exit 0') or diag `cat $dir/follow.log`;
 ok(time - $t0 < 10, '... promptly');
 like(`cat $dir/follow.log`, qr/sync \Q$fc\E: ok, .* passes/, '... with its summary');
+like(`cat $dir/follow.log`, qr/pass failed, trying again/, '... after saying it lost the database');
 
 # kill -9 in the middle of a big import: whole tasks only.
 my $fd = "$dir/big.sqlite";
@@ -166,8 +178,8 @@ is($c->sql("SELECT count(*) FROM tasks t WHERE task_id LIKE 'big%' AND (SELECT c
     . "WHERE s.uniqc_task_id = t.task_id) <> substr(task_id, 4)::int % 4 + 1"), '0', 'every task in has all its shards');
 is($c->sql("SELECT count(*) FROM task_shards WHERE uniqc_task_id LIKE 'big%' AND uniqc_task_id NOT IN (SELECT task_id FROM tasks)"),
     '0', 'no shard without its task');
-like(`cat $dir/big.log`, qr/progress \d+\/6000 tasks/, 'plain progress lines when stderr is not a terminal');
-($rc, $out) = tg_admin('-d', $dsn, 'import', $fd);
+($rc, $out) = tg_admin('-d', $dsn, 'import', $fd, '--progress', '0.1');
+like($out, qr/progress \d+\/6000 tasks, \d+ tasks\/s/, 'plain progress lines when stderr is not a terminal');
 is($rc, 0, 'import again after the kill') or diag $out;
 is($c->sql("SELECT count(*) FROM tasks WHERE task_id LIKE 'big%'"), '6000', '... completes');
 ($rc, $out) = tg_admin('-d', $dsn, 'check');
