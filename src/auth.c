@@ -15,7 +15,13 @@
  *  - Those two grants are "ambient": a browser attaches them to any
  *    page's requests.  So a write that carries an Origin header other
  *    than the API's own host, or one listed in cors_origins, is refused (a
- *    page elsewhere cannot make a loopback browser delete tasks).
+ *    page elsewhere cannot make a loopback browser delete tasks).  The
+ *    API's own host is Host, or X-Forwarded-Host (and -Proto) when the
+ *    peer is one of trusted_proxies (a proxy that rewrites Host).
+ *  - CORS (auth_cors) follows Starlette's CORSMiddleware as the uniqc
+ *    original sets it up: allow_origins = cors_origins (by default its
+ *    three Vite dev-server origins), allow_credentials, allow_methods and
+ *    allow_headers "*".
  *  - Refusals: 401 with WWW-Authenticate: Bearer when a token would
  *    help (tokens are configured), 403 otherwise (and for a read token
  *    on a write route: insufficient_scope).
@@ -32,14 +38,22 @@
 #include <sys/socket.h>
 
 #include "auth.h"
+#include "buf.h"
 #include "cfg.h"
 #include "req.h"
+#include "resp.h"
 
 #define MIN_TOKEN_LEN	16
 
 #define CH_REQUIRED	"Bearer realm=\"taskgate\""
 #define CH_INVALID	"Bearer realm=\"taskgate\", error=\"invalid_token\""
 #define CH_SCOPE	"Bearer realm=\"taskgate\", error=\"insufficient_scope\""
+
+/* Starlette's ALL_METHODS, what allow_methods=["*"] stands for. */
+static const char *const cors_methods[] = {
+	"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"
+};
+#define CORS_METHODS	"DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"
 
 static void
 list_free(struct auth_list *l)
@@ -259,10 +273,52 @@ auth_free(struct auth *a)
 	free(a->nets);
 	a->nets = NULL;
 	a->nnets = 0;
+	free(a->proxies);
+	a->proxies = NULL;
+	a->nproxies = 0;
 	list_free(&a->rtok);
 	list_free(&a->wtok);
 	list_free(&a->users);
 	list_free(&a->origins);
+}
+
+/*
+ * Parses the networks of config key name from s into *out (allocated,
+ * *n set; "none" alone is no network).  Returns 0 with the reason in
+ * err.
+ */
+static int
+nets_parse(const char *name, const char *s, struct auth_net **out,
+    size_t *n, char *err, size_t errlen)
+{
+	struct auth_list	 nl;
+	size_t			 i;
+	int			 ok = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!list_split(&nl, s)) {
+		snprintf(err, errlen, "out of memory");
+		return 0;
+	}
+	if (nl.n > 0 && (*out = calloc(nl.n, sizeof(**out))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < nl.n; i++) {
+		if (nl.n == 1 && strcmp(nl.v[i], "none") == 0)
+			break;
+		if (!auth_parse_net(nl.v[i], &(*out)[*n])) {
+			snprintf(err, errlen, "%s: \"%.64s\" is not an "
+			    "address or network", name, nl.v[i]);
+			goto done;
+		}
+		(*n)++;
+	}
+	ok = 1;
+done:
+	list_free(&nl);
+	return ok;
 }
 
 /*
@@ -273,33 +329,21 @@ auth_free(struct auth *a)
 int
 auth_init(struct auth *a, const struct cfg *c, char *err, size_t errlen)
 {
-	struct auth_list	 nl;
 	size_t			 i;
 
 	memset(a, 0, sizeof(*a));
-	memset(&nl, 0, sizeof(nl));
-	if (!list_split(&nl, c->write_networks) ||
-	    !list_split(&a->rtok, c->read_tokens) ||
+	if (!list_split(&a->rtok, c->read_tokens) ||
 	    !list_split(&a->wtok, c->write_tokens) ||
 	    !list_split(&a->users, c->write_users) ||
 	    !list_split(&a->origins, c->cors_origins)) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (nl.n > 0 && (a->nets = calloc(nl.n, sizeof(*a->nets))) == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (!nets_parse("write_networks", c->write_networks, &a->nets,
+	    &a->nnets, err, errlen) ||
+	    !nets_parse("trusted_proxies", c->trusted_proxies, &a->proxies,
+	    &a->nproxies, err, errlen))
 		goto fail;
-	}
-	for (i = 0; i < nl.n; i++) {
-		if (nl.n == 1 && strcmp(nl.v[i], "none") == 0)
-			break;
-		if (!auth_parse_net(nl.v[i], &a->nets[a->nnets])) {
-			snprintf(err, errlen, "write_networks: \"%.64s\" is "
-			    "not an address or network", nl.v[i]);
-			goto fail;
-		}
-		a->nnets++;
-	}
 	for (i = 0; i < a->rtok.n + a->wtok.n; i++) {
 		const char *t = i < a->rtok.n ? a->rtok.v[i] :
 		    a->wtok.v[i - a->rtok.n];
@@ -312,6 +356,9 @@ auth_init(struct auth *a, const struct cfg *c, char *err, size_t errlen)
 			goto fail;
 		}
 	}
+	/* "none" alone: CORS off (the default lists uniqc's dev origins). */
+	if (a->origins.n == 1 && strcmp(a->origins.v[0], "none") == 0)
+		list_free(&a->origins);
 	for (i = 0; i < a->origins.n; i++) {
 		char	*o = a->origins.v[i];
 		size_t	 ol = strlen(o);
@@ -325,10 +372,8 @@ auth_init(struct auth *a, const struct cfg *c, char *err, size_t errlen)
 	a->auth_reads = (int)c->auth_reads;
 	a->trust_remote_user = (int)c->trust_remote_user;
 	a->cors_max_age = c->cors_max_age;
-	list_free(&nl);
 	return 1;
 fail:
-	list_free(&nl);
 	auth_free(a);
 	return 0;
 }
@@ -361,23 +406,191 @@ auth_origin_allowed(const struct auth *a, const char *origin)
 }
 
 /*
+ * The last item of a comma-separated header value, blanks trimmed: what
+ * the trusted proxy in front of us wrote (a proxy that appends keeps
+ * what the client sent before it).  Sets *len, returns its start,
+ * borrowed from h.
+ */
+static const char *
+last_item(const char *h, size_t *len)
+{
+	const char	*p;
+	size_t		 n;
+
+	if ((p = strrchr(h, ',')) != NULL)
+		h = p + 1;
+	h += strspn(h, " \t");
+	n = strlen(h);
+	while (n > 0 && (h[n - 1] == ' ' || h[n - 1] == '\t'))
+		n--;
+	*len = n;
+	return h;
+}
+
+/*
+ * Whether host[0..hl) names the origin's host[:port] ohost: equal, or
+ * equal once the default port of the origin's scheme is dropped (a
+ * proxy may write "example.org:443" where the browser omits it).
+ */
+static int
+host_is(const char *ohost, const char *scheme, size_t sl, const char *host,
+    size_t hl)
+{
+	size_t	 ol = strlen(ohost);
+	const char *dflt = NULL;
+
+	if (hl == ol && strncasecmp(host, ohost, hl) == 0)
+		return 1;
+	if (sl == 5 && strncasecmp(scheme, "https", 5) == 0)
+		dflt = ":443";
+	else if (sl == 4 && strncasecmp(scheme, "http", 4) == 0)
+		dflt = ":80";
+	return dflt != NULL && hl == ol + strlen(dflt) &&
+	    strncasecmp(host, ohost, ol) == 0 &&
+	    memcmp(host + ol, dflt, strlen(dflt)) == 0;
+}
+
+/*
  * Whether a write with ambient authority may come from this origin:
- * the API's own host (Origin's host[:port] equal to Host, whatever the
- * scheme: behind a TLS-terminating proxy the page is https and the
- * request reaches us as http) or one listed by name.  "*" lets any page
- * read and use tokens, never a loopback user's ambient rights.
+ * the API's own host or one listed by name.  The API's host is Host
+ * (Origin's host[:port] equal to it, whatever the scheme: behind a
+ * TLS-terminating proxy the page is https and the request reaches us as
+ * http), or, when the peer is in trusted_proxies and sends them,
+ * X-Forwarded-Host and X-Forwarded-Proto (then the scheme must match
+ * too): a proxy that rewrites Host (nginx's default proxy_set_header
+ * Host $proxy_host, Vite's changeOrigin) says there what the browser
+ * saw.  From any other peer those headers are ignored.  "*" lets any
+ * page read and use tokens, never a loopback user's ambient rights.
  */
 static int
 same_or_listed(const struct auth *a, const struct req *r)
 {
-	const char	*h;
+	const char	*h, *host = r->host, *proto = NULL;
+	size_t		 hl, pl = 0, sl;
+	int		 fwd;
 
 	if (r->origin == NULL)
 		return 1;	/* not a browser, or a same-origin GET */
-	if ((h = strstr(r->origin, "://")) != NULL && r->host != NULL &&
-	    strcasecmp(h + 3, r->host) == 0)
+	if (origin_listed(a, r->origin))
 		return 1;
-	return origin_listed(a, r->origin);
+	if ((h = strstr(r->origin, "://")) == NULL)
+		return 0;
+	sl = (size_t)(h - r->origin);
+	h += 3;
+	hl = host != NULL ? strlen(host) : 0;
+	fwd = a->nproxies > 0 && auth_addr_in(a->proxies, a->nproxies,
+	    r->remote_addr);
+	if (fwd && r->fwd_host != NULL)
+		host = last_item(r->fwd_host, &hl);
+	if (fwd && r->fwd_proto != NULL)
+		proto = last_item(r->fwd_proto, &pl);
+	if (host == NULL || hl == 0)
+		return 0;
+	if (proto != NULL && (pl != sl || strncasecmp(proto, r->origin,
+	    sl) != 0))
+		return 0;
+	return host_is(h, r->origin, sl, host, hl);
+}
+
+/* Whether s may be echoed in a header: printable ASCII and tabs. */
+static int
+header_safe(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s != '\t' && ((unsigned char)*s < 0x20 ||
+		    (unsigned char)*s >= 0x7f))
+			return 0;
+	return 1;
+}
+
+/* Access-Control-Request-Method is one of Starlette's ALL_METHODS. */
+static int
+cors_method(const char *m)
+{
+	size_t	 i;
+
+	for (i = 0; i < NELEM(cors_methods); i++)
+		if (strcmp(cors_methods[i], m) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+add_failure(struct buf *b, const char *what)
+{
+	buf_adds(b, b->len == 0 ? "Disallowed CORS " : ", ");
+	buf_adds(b, what);
+}
+
+/*
+ * CORS for r, as Starlette's CORSMiddleware with allow_credentials and
+ * allow_methods = allow_headers = "*" (uniqc's gateway), when
+ * cors_origins is not "none".  A preflight (OPTIONS with Origin and
+ * Access-Control-Request-Method, whatever the path) is answered whole:
+ * 200 "OK", or 400 "Disallowed CORS origin[, method][, headers]
+ * [, private-network]", text/plain, and the function returns 1.  Any
+ * other request from an allowed origin gets Access-Control-Allow-Origin
+ * (and -Credentials for an origin listed by name, not for "*") and
+ * Vary: Origin; the function returns 0 and the request is routed.  An
+ * origin that is not allowed gets no CORS header (Starlette would still
+ * add a lone, meaningless Access-Control-Allow-Credentials).
+ */
+int
+auth_cors(const struct auth *a, const struct req *r, struct resp *w)
+{
+	struct buf	 fail;
+	char		 age[24];
+	int		 allowed, named;
+
+	if (a->origins.n == 0 || r->origin == NULL)
+		return 0;
+	allowed = auth_origin_allowed(a, r->origin);
+	named = allowed && origin_listed(a, r->origin);
+	if (strcmp(r->method, "OPTIONS") != 0 || r->acr_method == NULL) {
+		if (allowed) {
+			if (named)
+				resp_header(w, "Access-Control-Allow-Credentials",
+				    "true");
+			resp_header(w, "Access-Control-Allow-Origin",
+			    r->origin);
+			resp_header(w, "Vary", "Origin");
+		}
+		return 0;
+	}
+	/* Starlette's header order: its preflight_headers, then these. */
+	buf_init(&fail);
+	resp_header(w, "Vary", "Origin");
+	resp_header(w, "Access-Control-Allow-Methods", CORS_METHODS);
+	snprintf(age, sizeof(age), "%ld", a->cors_max_age);
+	resp_header(w, "Access-Control-Max-Age", age);
+	if (!a->any_origin || named)
+		resp_header(w, "Access-Control-Allow-Credentials", "true");
+	if (allowed)
+		resp_header(w, "Access-Control-Allow-Origin", r->origin);
+	else
+		add_failure(&fail, "origin");
+	if (!cors_method(r->acr_method))
+		add_failure(&fail, "method");
+	/* allow_headers "*": whatever was asked for is echoed. */
+	if (r->acr_headers != NULL) {
+		if (header_safe(r->acr_headers))
+			resp_header(w, "Access-Control-Allow-Headers",
+			    r->acr_headers);
+		else
+			add_failure(&fail, "headers");
+	}
+	if (r->acr_pna != NULL)
+		add_failure(&fail, "private-network");
+	w->ctype = "text/plain; charset=utf-8";
+	if (fail.len > 0) {
+		w->status = 400;
+		buf_add(&w->body, fail.p, fail.len);
+	} else
+		buf_adds(&w->body, "OK");
+	if (fail.oom)
+		w->body.oom = 1;
+	buf_free(&fail);
+	return 1;
 }
 
 /*

@@ -2,8 +2,9 @@
  * auth.h: who may do what.  Decides, per request, whether a route may
  * run (read or write scope) from the client's address, a bearer token
  * or the web server's own authentication (REMOTE_USER), and which
- * browser origins get CORS headers.  Built once from the configuration
- * (auth_init), then read-only.  No third-party header.
+ * browser origins get CORS headers (auth_cors: the rules of Starlette's
+ * CORSMiddleware as the uniqc original configures it).  Built once from
+ * the configuration (auth_init), then read-only.  No third-party header.
  */
 #ifndef AUTH_H
 #define AUTH_H
@@ -14,6 +15,7 @@
 
 struct cfg;
 struct req;
+struct resp;
 
 struct auth_net {
 	int		 af;		/* AF_INET or AF_INET6 */
@@ -32,7 +34,9 @@ struct auth {
 	struct auth_list rtok;		/* read_tokens */
 	struct auth_list wtok;		/* write_tokens */
 	struct auth_list users;		/* write_users */
-	struct auth_list origins;	/* cors_origins */
+	struct auth_net	*proxies;	/* trusted_proxies */
+	size_t		 nproxies;
+	struct auth_list origins;	/* cors_origins ("none": empty) */
 	int		 any_origin;	/* cors_origins holds "*" */
 	int		 auth_reads;
 	int		 trust_remote_user;
@@ -53,6 +57,7 @@ void	 auth_free(struct auth *);
 void	 auth_check(const struct auth *, const struct req *, int write,
 	    struct auth_verdict *);
 int	 auth_origin_allowed(const struct auth *, const char *origin);
+int	 auth_cors(const struct auth *, const struct req *, struct resp *);
 
 /* Pure helpers, exposed for unit tests. */
 int	 auth_parse_net(const char *, struct auth_net *) WUR;

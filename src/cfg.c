@@ -44,7 +44,9 @@ const struct cfg_key cfg_keys[] = {
 	{ "auth_reads",		CFG_BOOL, O(auth_reads), "off", 0, 1 },
 	{ "trust_remote_user",	CFG_BOOL, O(trust_remote_user), "off", 0, 1 },
 	{ "write_users",	CFG_STR,  O(write_users), "", 0, 0 },
-	{ "cors_origins",	CFG_STR,  O(cors_origins), "", 0, 0 },
+	{ "trusted_proxies",	CFG_STR,  O(trusted_proxies), "none", 0, 0 },
+	{ "cors_origins",	CFG_STR,  O(cors_origins),
+	    "http://localhost:5173 http://127.0.0.1:5173 http://[::1]:5173", 0, 0 },
 	{ "cors_max_age",	CFG_INT,  O(cors_max_age), "600", 0, 86400 },
 };
 const size_t cfg_nkeys = NELEM(cfg_keys);

@@ -36,6 +36,7 @@ struct cfg {
 	long	 auth_reads;		/* bool */
 	long	 trust_remote_user;	/* bool */
 	char	*write_users;
+	char	*trusted_proxies;
 	char	*cors_origins;
 	long	 cors_max_age;		/* s */
 };

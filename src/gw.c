@@ -9,10 +9,12 @@
 #include <sys/time.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -22,11 +24,12 @@
 struct gw {
 	int		 cgi;
 	int		 timeout_s;	/* body reads: 0 waits forever */
+	struct timespec	 deadline;	/* of the whole body, when timeout_s */
 	int		 body_ended;	/* CGI: stdin hit EOF or timed out */
 	int		 served;	/* CGI: the one request is done */
 	int		 active;
 	int		 unix_sock;	/* FastCGI over a unix socket */
-	unsigned long long nread;	/* CGI: body bytes read so far */
+	unsigned long long nread;	/* body bytes read so far */
 	FCGX_Request	 req;
 };
 
@@ -95,26 +98,87 @@ gw_getenv(void *ctx, const char *name)
 	return FCGX_GetParam(name, g->req.envp);
 }
 
-/* Reads up to n body bytes; 0 at the end, -1 on error. */
+/*
+ * Milliseconds left until the body's deadline (at least 1 while any is
+ * left), 0 when it passed, -1 when there is none.
+ */
+static long
+left_ms(const struct gw *g)
+{
+	struct timespec	 now;
+	long long	 ms;
+
+	if (g->timeout_s <= 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(g->deadline.tv_sec - now.tv_sec) * 1000 +
+	    (g->deadline.tv_nsec - now.tv_nsec) / 1000000;
+	return ms <= 0 ? 0 : (long)ms;
+}
+
+/* FastCGI: the receive timeout of the connection for the next reads. */
+static void
+set_rcvtimeo(struct gw *g, long ms)
+{
+	struct timeval	 tv;
+
+	if (g->req.ipcFd < 0)
+		return;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	(void)setsockopt(g->req.ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv));
+}
+
+/* The request's CONTENT_LENGTH, or -1 when absent or not a number. */
+static long long
+content_length(struct gw *g)
+{
+	const char	*v = gw_getenv(g, "CONTENT_LENGTH");
+	char		*end;
+	long long	 cl;
+
+	if (v == NULL || *v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	cl = strtoll(v, &end, 10);
+	return errno != 0 || *end != '\0' ? -1 : cl;
+}
+
+/*
+ * Reads up to n body bytes; 0 at the end, -1 on error (or when the
+ * body's deadline passed: body_timeout bounds the whole body, not each
+ * read).  FastCGI: once CONTENT_LENGTH bytes are in, the empty
+ * FCGI_STDIN record that ends the stream is read as well, so that
+ * gw_finish can close the connection plainly (see nothing_unread).
+ */
 long
 gw_read(void *ctx, char *buf, size_t n)
 {
 	struct gw	*g = ctx;
 	ssize_t		 r;
+	long		 ms;
 	int		 k;
 
 	if (n > 1 << 20)
 		n = 1 << 20;
+	ms = left_ms(g);
+	if (ms == 0) {
+		g->body_ended = 1;
+		errno = ETIMEDOUT;
+		return -1;
+	}
 	if (g->cgi) {
 		struct pollfd	 pfd;
 
 		pfd.fd = STDIN_FILENO;
 		pfd.events = POLLIN;
-		if (g->timeout_s > 0) {
+		if (ms > 0) {
 			do
-				k = poll(&pfd, 1, g->timeout_s * 1000);
-			while (k < 0 && errno == EINTR);
-			if (k == 0) {
+				k = poll(&pfd, 1, ms > INT_MAX ? INT_MAX :
+				    (int)ms);
+			while (k < 0 && errno == EINTR && (ms = left_ms(g)) != 0);
+			if (k <= 0) {
 				g->body_ended = 1;
 				errno = ETIMEDOUT;
 				return -1;
@@ -129,7 +193,37 @@ gw_read(void *ctx, char *buf, size_t n)
 			g->body_ended = 1;
 		return (long)r;
 	}
+	if (ms > 0) {
+		/*
+		 * Take what libfcgi holds already without a read; else one
+		 * byte, so that a body trickling in cannot keep one call (and
+		 * its reads, each bounded by the time left) going.
+		 */
+		size_t	 avail = (size_t)(g->req.in->stop - g->req.in->rdNext);
+
+		if (avail == 0)
+			n = 1;
+		else if (avail < n)
+			n = avail;
+		set_rcvtimeo(g, ms);
+	}
 	k = FCGX_GetStr(buf, (int)n, g->req.in);
+	if (k > 0) {
+		long long	 cl = content_length(g);
+
+		g->nread += (unsigned long long)k;
+		if (cl >= 0 && g->nread == (unsigned long long)cl &&
+		    !FCGX_HasSeenEOF(g->req.in)) {
+			int	 c;
+
+			if ((ms = left_ms(g)) != 0) {
+				if (ms > 0)
+					set_rcvtimeo(g, ms);
+				if ((c = FCGX_GetChar(g->req.in)) != EOF)
+					FCGX_UnGetChar(c, g->req.in);
+			}
+		}
+	}
 	return k;
 }
 
@@ -258,6 +352,30 @@ gw_finish(struct gw *g)
 	}
 }
 
+/*
+ * Ends the current request abnormally, after a failure once its response
+ * had begun (the status and part of the body are gone): FastCGI sends
+ * what is buffered and closes the connection without FCGI_END_REQUEST,
+ * so the web server sees the response broken off and does not end the
+ * client's body cleanly (lighttpd and nginx then abort the client's
+ * connection: t/083-stream-abort.t).  CGI has no way to say it: the body
+ * simply ends (the log line says what happened).
+ */
+void
+gw_abort(struct gw *g)
+{
+	if (!g->active)
+		return;
+	if (g->cgi) {
+		gw_finish(g);
+		return;
+	}
+	g->active = 0;
+	(void)FCGX_FFlush(g->req.out);
+	FCGX_Detach(&g->req);		/* a plain close: nothing to wait for */
+	FCGX_Free(&g->req, 1);
+}
+
 void
 gw_close(struct gw *g)
 {
@@ -277,22 +395,23 @@ gw_shutdown(void)
 }
 
 /*
- * Bounds the wait for each read of the current request's body: a client
- * (or server) that stops sending makes gw_read report the end early,
- * which req_body() answers with 400.  FastCGI: a receive timeout on the
- * connection (libfcgi has none of its own; the stream then reports an
- * error and the connection is closed after the response).
+ * Bounds the time the current request's body may take to arrive, from
+ * now: a client (or server) that stops or trickles makes gw_read report
+ * the end early, which req_body() answers with 400.  FastCGI: a receive
+ * timeout on the connection set to the time left before each read
+ * (libfcgi has none of its own; the stream then reports an error and
+ * the connection is closed after the response).
  */
 void
 gw_set_timeout(struct gw *g, int seconds)
 {
-	struct timeval	 tv;
-
 	g->timeout_s = seconds;
+	g->nread = 0;
+	if (seconds > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &g->deadline);
+		g->deadline.tv_sec += seconds;
+	}
 	if (g->cgi || !g->active || g->req.ipcFd < 0)
 		return;
-	tv.tv_sec = seconds;
-	tv.tv_usec = 0;
-	(void)setsockopt(g->req.ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv,
-	    sizeof(tv));
+	set_rcvtimeo(g, seconds > 0 ? (long)seconds * 1000 : 0);
 }

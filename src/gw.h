@@ -17,6 +17,7 @@ const char	*gw_getenv(void *, const char *);
 long		 gw_read(void *, char *, size_t);
 int		 gw_write(void *, const char *, size_t);
 void		 gw_finish(struct gw *);
+void		 gw_abort(struct gw *);
 void		 gw_close(struct gw *);
 void		 gw_shutdown(void);
 void		 gw_set_timeout(struct gw *, int seconds);

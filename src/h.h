@@ -30,6 +30,7 @@ enum app_err	h_archive_list(H_ARGS);
 enum app_err	h_archive_get(H_ARGS);
 enum app_err	h_archive_delete(H_ARGS);
 enum app_err	h_archive_restore(H_ARGS);
+enum app_err	h_backends_live(H_ARGS);
 enum app_err	h_health(H_ARGS);
 enum app_err	h_version(H_ARGS);
 

@@ -1,27 +1,23 @@
 /*
  * jsonw.c: JSON writing (Python-compatible escaping, ISO times, stored
- * JSON passed through minified) and bulk-body parsing.  The only file
- * that includes json-c.
+ * JSON passed through minified) and bulk-body parsing, with no JSON
+ * library.
  *
- * Why a parser of our own in front of json-c: FastAPI reports invalid
+ * Why a parser of our own rather than json-c's: FastAPI reports invalid
  * JSON with Python's message and character offset ("Expecting ','
  * delimiter" at 17), and echoes bad values in the "input" of a 422
  * with their text (a 30-digit integer stays 30 digits).  json_tokener
  * reports neither the same way and clamps big integers, so this file
- * scans with Python's rules and builds the json-c tree itself; json-c
- * keeps the tree (ordered objects, last duplicate key wins in place,
- * like a Python dict) and the original text of every number.
+ * checks with Python's rules, then walks a bulk body in place, with no
+ * tree (see "bulk bodies, scanned in place").
  */
 #include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#include <json-c/json.h>
 
 #include "buf.h"
 #include "req.h"
@@ -375,10 +371,9 @@ struct pj {
 	size_t		 errpos;	/* byte offset */
 	const char	*errmsg;
 	int		 depth;
-	int		 build;		/* build json-c objects */
 };
 
-static json_object *pj_value(struct pj *, size_t *, int *);
+static void pj_value(struct pj *, size_t *, int *);
 
 static size_t
 pj_ws(const struct pj *p, size_t i)
@@ -442,35 +437,17 @@ pj_string_check(struct pj *p, size_t q, size_t *end)
 	}
 }
 
-static json_object *
+/* Skips the string at s[*idx]; *err is 1 when it is not valid. */
+static void
 pj_string(struct pj *p, size_t *idx, int *err)
 {
-	size_t		 end;
-	struct buf	 b;
-	json_object	*o;
-	int		 lone = 0;
+	size_t	 end;
 
 	if (!pj_string_check(p, *idx, &end)) {
 		*err = 1;
-		return NULL;
-	}
-	o = NULL;
-	if (p->build) {
-		buf_init(&b);
-		buf_add(&b, "", 0);
-		unescape(&b, p->s + *idx + 1, end - *idx - 2, &lone);
-		if (b.oom || (o = json_object_new_string_len(b.p, (int)b.len)) == NULL) {
-			buf_free(&b);
-			*err = 2;
-			return NULL;
-		}
-		/* Lone surrogates cannot be stored: mark the string. */
-		if (lone)
-			json_object_set_userdata(o, (void *)1, NULL);
-		buf_free(&b);
+		return;
 	}
 	*idx = end;
-	return o;
 }
 
 /* Match Python's NUMBER_RE; returns the end or 0 for no match. */
@@ -518,78 +495,16 @@ lit(const struct pj *p, size_t i, const char *w)
 	return p->n - i >= l && memcmp(p->s + i, w, l) == 0;
 }
 
-/*
- * A number or literal from its text; json-c serializes the text given,
- * so echoes keep it.  NaN and Infinity (which Python accepts) echo as
- * null, since JSON has no spelling for them.
- */
-static json_object *
-pj_number_obj(const char *s, size_t n, int isint)
-{
-	char		*t;
-	json_object	*o;
-	char		*ep;
-	long long	 v;
-
-	if ((t = strndup(s, n)) == NULL)
-		return NULL;
-	if (isint) {
-		errno = 0;
-		v = strtoll(t, &ep, 10);
-		if (errno == 0 && *ep == '\0') {
-			free(t);
-			return json_object_new_int64(v);
-		}
-	}
-	o = json_object_new_double_s(strtod(t, NULL), t);
-	free(t);
-	return o;
-}
-
-/*
- * json-c keys are C strings, and a key may hold "\u0000": cut at the
- * NUL it would become another key ("task_ids\u0000x" taken for
- * "task_ids").  Such a key is stored with each NUL as 0xFF, a byte no
- * key can otherwise hold (the body is valid UTF-8, unescaping makes
- * UTF-8), and put_key() turns it back.  Returns json-c's result.
- */
-static int
-add_member(json_object *o, json_object *k, json_object *v)
-{
-	const char	*ks = json_object_get_string(k);
-	size_t		 kl = (size_t)json_object_get_string_len(k), i;
-	char		*t;
-	int		 rc;
-
-	if (memchr(ks, '\0', kl) == NULL)
-		return json_object_object_add(o, ks, v);
-	if ((t = malloc(kl + 1)) == NULL)
-		return -1;
-	for (i = 0; i < kl; i++)
-		t[i] = ks[i] == '\0' ? (char)0xFF : ks[i];
-	t[kl] = '\0';
-	rc = json_object_object_add(o, t, v);
-	free(t);
-	return rc;
-}
-
-static json_object *
+static void
 pj_container(struct pj *p, size_t *idx, int *err, int obj)
 {
 	size_t		 i = *idx + 1;
-	json_object	*o = NULL, *v, *k;
-	int		 e2;
 	char		 close = obj ? '}' : ']';
 
 	if (++p->depth > MAX_DEPTH) {
 		pj_fail(p, "Maximum nesting depth exceeded", *idx);
 		*err = 1;
-		return NULL;
-	}
-	if (p->build && (o = obj ? json_object_new_object() :
-	    json_object_new_array()) == NULL) {
-		*err = 2;
-		return NULL;
+		return;
 	}
 	i = pj_ws(p, i);
 	if (i < p->n && p->s[i] == close) {
@@ -597,48 +512,25 @@ pj_container(struct pj *p, size_t *idx, int *err, int obj)
 		goto done;
 	}
 	for (;;) {
-		k = NULL;
 		if (obj) {
 			if (i >= p->n || p->s[i] != '"') {
 				pj_fail(p, "Expecting property name enclosed "
 				    "in double quotes", i);
-				goto fail1;
-			}
-			e2 = 0;
-			k = pj_string(p, &i, &e2);
-			if (e2) {
-				*err = e2;
 				goto fail;
 			}
+			pj_string(p, &i, err);
+			if (*err)
+				return;
 			i = pj_ws(p, i);
 			if (i >= p->n || p->s[i] != ':') {
-				json_object_put(k);
 				pj_fail(p, "Expecting ':' delimiter", i);
-				goto fail1;
+				goto fail;
 			}
 			i = pj_ws(p, i + 1);
 		}
-		e2 = 0;
-		v = pj_value(p, &i, &e2);
-		if (e2) {
-			json_object_put(k);
-			*err = e2;
-			goto fail;
-		}
-		if (p->build) {
-			int	 rc;
-
-			if (obj)
-				rc = add_member(o, k, v);
-			else
-				rc = json_object_array_add(o, v);
-			json_object_put(k);
-			if (rc != 0) {
-				json_object_put(v);
-				*err = 2;
-				goto fail;
-			}
-		}
+		pj_value(p, &i, err);
+		if (*err)
+			return;
 		i = pj_ws(p, i);
 		if (i < p->n && p->s[i] == close) {
 			i++;
@@ -646,72 +538,62 @@ pj_container(struct pj *p, size_t *idx, int *err, int obj)
 		}
 		if (i >= p->n || p->s[i] != ',') {
 			pj_fail(p, "Expecting ',' delimiter", i);
-			goto fail1;
+			goto fail;
 		}
 		i = pj_ws(p, i + 1);
 	}
 done:
 	p->depth--;
 	*idx = i;
-	return o;
-fail1:
-	*err = 1;
+	return;
 fail:
-	json_object_put(o);
-	return NULL;
+	*err = 1;
 }
 
 /*
- * One JSON value at s[*idx]; *err is 1 for a JSON error (p->errmsg set),
- * 2 for allocation failure.  Python's StopIteration is "Expecting value".
+ * Skips one JSON value at s[*idx]; *err is 1 for a JSON error (p->errmsg
+ * set).  Python's StopIteration is "Expecting value".
  */
-static json_object *
+static void
 pj_value(struct pj *p, size_t *idx, int *err)
 {
 	size_t		 i = *idx, e;
 	int		 isint;
-	json_object	*o = NULL;
 
 	if (i >= p->n) {
 		pj_fail(p, "Expecting value", i);
 		*err = 1;
-		return NULL;
+		return;
 	}
 	switch (p->s[i]) {
 	case '"':
-		return pj_string(p, idx, err);
+		pj_string(p, idx, err);
+		return;
 	case '{':
-		return pj_container(p, idx, err, 1);
+		pj_container(p, idx, err, 1);
+		return;
 	case '[':
-		return pj_container(p, idx, err, 0);
+		pj_container(p, idx, err, 0);
+		return;
 	}
-	if (lit(p, i, "null")) {
+	if (lit(p, i, "null") || lit(p, i, "true")) {
 		*idx = i + 4;
-		return NULL;
+		return;
 	}
-	if (lit(p, i, "true") || lit(p, i, "false")) {
-		e = p->s[i] == 't' ? 4 : 5;
-		if (p->build && (o = json_object_new_boolean(e == 4)) == NULL)
-			*err = 2;
-		*idx = i + e;
-		return o;
+	if (lit(p, i, "false")) {
+		*idx = i + 5;
+		return;
 	}
 	if (lit(p, i, "NaN") || lit(p, i, "Infinity") || lit(p, i, "-Infinity")) {
-		e = p->s[i] == 'N' ? 3 : p->s[i] == 'I' ? 8 : 9;
-		if (p->build && (o = json_object_new_double_s(NAN, "null")) == NULL)
-			*err = 2;
-		*idx = i + e;
-		return o;
+		*idx = i + (p->s[i] == 'N' ? 3 : p->s[i] == 'I' ? 8 : 9);
+		return;
 	}
 	if ((e = pj_number(p, i, &isint)) == 0) {
 		pj_fail(p, "Expecting value", i);
 		*err = 1;
-		return NULL;
+		return;
 	}
-	if (p->build && (o = pj_number_obj(p->s + i, e - i, isint)) == NULL)
-		*err = 2;
 	*idx = e;
-	return o;
 }
 
 /* Character (code point) offset of byte offset pos in valid UTF-8. */
@@ -726,24 +608,21 @@ char_offset(const char *s, size_t pos)
 	return c;
 }
 
-static json_object *
+/* Checks the whole text: one value, then only whitespace. */
+static void
 pj_parse(struct pj *p, int *err)
 {
-	size_t		 i;
-	json_object	*o;
+	size_t	 i;
 
 	i = pj_ws(p, 0);
-	o = pj_value(p, &i, err);
+	pj_value(p, &i, err);
 	if (*err)
-		return NULL;
+		return;
 	i = pj_ws(p, i);
 	if (i != p->n) {
-		json_object_put(o);
 		pj_fail(p, "Extra data", i);
 		*err = 1;
-		return NULL;
 	}
-	return o;
 }
 
 /*
@@ -794,78 +673,6 @@ jsonw_is_json_type(const char *ct)
 	return sl > 5 && strncasecmp(end - 5, "+json", 5) == 0;
 }
 
-/* Writes an object key stored by add_member(). */
-static void
-put_key(struct buf *b, const char *key)
-{
-	struct buf	 t;
-	const char	*q;
-
-	if (strchr(key, 0xFF) == NULL) {
-		jsonw_strz(b, key);
-		return;
-	}
-	buf_init(&t);
-	for (q = key; *q != '\0'; q++)
-		buf_addc(&t, *q == (char)0xFF ? '\0' : *q);
-	if (t.oom)
-		b->oom = 1;
-	else
-		jsonw_str(b, t.p, t.len);
-	buf_free(&t);
-}
-
-/* Writes a json-c value (NULL is null) compactly, Python-style. */
-static void
-put_value(struct buf *b, json_object *o)
-{
-	size_t	 i, n;
-
-	switch (json_object_get_type(o)) {
-	case json_type_null:
-		buf_adds(b, "null");
-		break;
-	case json_type_boolean:
-		buf_adds(b, json_object_get_boolean(o) ? "true" : "false");
-		break;
-	case json_type_int:
-		buf_addi(b, (long long)json_object_get_int64(o));
-		break;
-	case json_type_double:
-		buf_adds(b, json_object_to_json_string(o));
-		break;
-	case json_type_string:
-		jsonw_str(b, json_object_get_string(o),
-		    (size_t)json_object_get_string_len(o));
-		break;
-	case json_type_array:
-		buf_addc(b, '[');
-		n = json_object_array_length(o);
-		for (i = 0; i < n; i++) {
-			if (i > 0)
-				buf_addc(b, ',');
-			put_value(b, json_object_array_get_idx(o, i));
-		}
-		buf_addc(b, ']');
-		break;
-	case json_type_object: {
-		int	 first = 1;
-
-		buf_addc(b, '{');
-		json_object_object_foreach(o, key, val) {
-			if (!first)
-				buf_addc(b, ',');
-			first = 0;
-			put_key(b, key);
-			buf_addc(b, ':');
-			put_value(b, val);
-		}
-		buf_addc(b, '}');
-		break;
-	}
-	}
-}
-
 static void
 berr_open(struct buf *b, const char *type)
 {
@@ -900,21 +707,238 @@ jsonw_ids_free(struct jsonw_ids *ids)
 	ids->n = 0;
 }
 
+/* ------------------------------------- bulk bodies, scanned in place */
+
+/*
+ * A bulk body is checked with Python's grammar first (no tree: nothing
+ * is allocated per value), then walked in place; the values that a 422
+ * echoes are written from the text the way json.dumps writes what
+ * json.loads made of them.  So memory stays a small multiple of the
+ * body whatever it holds (a tree of json-c objects was about 300 times
+ * the body for {"task_ids":[{},{},...]}).
+ */
+
+/* At most this many string_type errors are listed in one 422 (README). */
+#define JSONW_MAX_ITEM_ERRORS	1000
+
+/* The end of the (valid) value at s[i]. */
+static size_t
+skip_value(struct pj *p, size_t i)
+{
+	int	 err = 0;
+
+	pj_value(p, &i, &err);
+	return i;
+}
+
+/* The end of the (valid) string at s[i]; its text unescaped into t. */
+static size_t
+string_text(struct pj *p, size_t i, struct buf *t, int *lone)
+{
+	size_t	 end = i;
+
+	(void)pj_string_check(p, i, &end);
+	buf_add(t, "", 0);
+	unescape(t, p->s + i + 1, end - i - 2, lone);
+	return end;
+}
+
+static size_t echo_value(struct pj *, size_t, struct buf *);
+
+/* An object member while echoing: key text, value offset. */
+struct member {
+	const char	*k;
+	size_t		 klen;
+	size_t		 koff;		/* in the key arena, when escaped */
+	size_t		 val;		/* SIZE_MAX: a later duplicate */
+};
+
+static int
+member_cmp(const void *a, const void *b)
+{
+	const struct member *x = *(struct member *const *)a;
+	const struct member *y = *(struct member *const *)b;
+	size_t		 n = x->klen < y->klen ? x->klen : y->klen;
+	int		 c = n > 0 ? memcmp(x->k, y->k, n) : 0;
+
+	if (c != 0)
+		return c;
+	if (x->klen != y->klen)
+		return x->klen < y->klen ? -1 : 1;
+	return x < y ? -1 : x > y;	/* the order given */
+}
+
+/*
+ * Echoes the object at s[i] as a Python dict: keys in first-seen order,
+ * a duplicate key keeping its first place with its last value.
+ */
+static size_t
+echo_object(struct pj *p, size_t i, struct buf *b)
+{
+	struct member	*m = NULL, **ix = NULL, *t;
+	struct buf	 keys;
+	size_t		 nm = 0, cap = 0, j, r, e;
+	int		 lone = 0;
+
+	buf_init(&keys);
+	i = pj_ws(p, i + 1);
+	while (p->s[i] != '}') {
+		if (nm == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((t = reallocarray(m, cap, sizeof(*m))) == NULL) {
+				b->oom = 1;
+				goto out;
+			}
+			m = t;
+		}
+		e = i;
+		(void)pj_string_check(p, i, &e);
+		if (memchr(p->s + i + 1, '\\', e - i - 2) == NULL) {
+			m[nm].k = p->s + i + 1;
+			m[nm].klen = e - i - 2;
+		} else {
+			m[nm].k = NULL;
+			m[nm].koff = keys.len;
+			unescape(&keys, p->s + i + 1, e - i - 2, &lone);
+			m[nm].klen = keys.len - m[nm].koff;
+		}
+		i = pj_ws(p, pj_ws(p, e) + 1);	/* past ':' */
+		m[nm++].val = i;
+		i = pj_ws(p, skip_value(p, i));
+		if (p->s[i] == ',')
+			i = pj_ws(p, i + 1);
+	}
+	i++;
+	if (keys.oom) {
+		b->oom = 1;
+		goto out;
+	}
+	for (j = 0; j < nm; j++)
+		if (m[j].k == NULL)
+			m[j].k = keys.p + m[j].koff;
+	if (nm > 1) {
+		if ((ix = reallocarray(NULL, nm, sizeof(*ix))) == NULL) {
+			b->oom = 1;
+			goto out;
+		}
+		for (j = 0; j < nm; j++)
+			ix[j] = &m[j];
+		qsort(ix, nm, sizeof(*ix), member_cmp);
+		for (j = 0; j < nm; j = r) {
+			for (r = j + 1; r < nm && ix[r]->klen == ix[j]->klen &&
+			    memcmp(ix[r]->k, ix[j]->k, ix[j]->klen) == 0; r++)
+				continue;
+			if (r - 1 == j)
+				continue;
+			ix[j]->val = ix[r - 1]->val;
+			for (e = j + 1; e < r; e++)
+				ix[e]->val = SIZE_MAX;
+		}
+	}
+	buf_addc(b, '{');
+	for (j = 0, r = 0; j < nm; j++) {
+		if (m[j].val == SIZE_MAX)
+			continue;
+		if (r++ > 0)
+			buf_addc(b, ',');
+		jsonw_str(b, m[j].k, m[j].klen);
+		buf_addc(b, ':');
+		(void)echo_value(p, m[j].val, b);
+	}
+	buf_addc(b, '}');
+out:
+	free(ix);
+	free(m);
+	buf_free(&keys);
+	return i;
+}
+
+/*
+ * Writes the (valid) value at s[i] as json.dumps writes json.loads' idea
+ * of it: strings re-escaped, integers within 64 bits normalized ("-0" is
+ * 0), other numbers as written, NaN and Infinity as null (JSON has no
+ * spelling for them).  Returns the end of the value.
+ */
+static size_t
+echo_value(struct pj *p, size_t i, struct buf *b)
+{
+	struct buf	 t;
+	size_t		 e;
+	int		 isint, lone = 0, first = 1;
+
+	switch (p->s[i]) {
+	case '"':
+		buf_init(&t);
+		e = string_text(p, i, &t, &lone);
+		if (t.oom)
+			b->oom = 1;
+		else
+			jsonw_str(b, t.p, t.len);
+		buf_free(&t);
+		return e;
+	case '{':
+		return echo_object(p, i, b);
+	case '[':
+		buf_addc(b, '[');
+		i = pj_ws(p, i + 1);
+		while (p->s[i] != ']') {
+			if (!first)
+				buf_addc(b, ',');
+			first = 0;
+			i = pj_ws(p, echo_value(p, i, b));
+			if (p->s[i] == ',')
+				i = pj_ws(p, i + 1);
+		}
+		buf_addc(b, ']');
+		return i + 1;
+	}
+	if (lit(p, i, "null") || lit(p, i, "true")) {
+		buf_add(b, p->s + i, 4);
+		return i + 4;
+	}
+	if (lit(p, i, "false")) {
+		buf_adds(b, "false");
+		return i + 5;
+	}
+	if (lit(p, i, "NaN") || lit(p, i, "Infinity") || lit(p, i, "-Infinity")) {
+		buf_adds(b, "null");
+		return i + (p->s[i] == 'N' ? 3 : p->s[i] == 'I' ? 8 : 9);
+	}
+	e = pj_number(p, i, &isint);
+	if (isint && e - i < 24) {
+		char		 d[24], *ep;
+		long long	 v;
+
+		memcpy(d, p->s + i, e - i);
+		d[e - i] = '\0';
+		errno = 0;
+		v = strtoll(d, &ep, 10);
+		if (errno == 0 && *ep == '\0') {
+			buf_addi(b, v);
+			return e;
+		}
+	}
+	buf_add(b, p->s + i, e - i);
+	return e;
+}
+
 /*
  * Validates a bulk body as FastAPI + pydantic do for a model with
  * task_ids: list[str] = [].  Returns APP_OK with the ids (caller frees
  * with jsonw_ids_free), APP_INVALID with the 422 body in err, APP_BADREQ
- * for a body that is not UTF-8, APP_TOOBIG for more than max_ids ids,
- * or APP_NOMEM.
+ * for a body that is not UTF-8, APP_TOOBIG as soon as the list holds
+ * more than max_ids items, or APP_NOMEM.  A 422 lists at most
+ * JSONW_MAX_ITEM_ERRORS string_type errors.
  */
 enum app_err
 jsonw_parse_ids(const char *body, size_t len, int have_body,
     const char *ctype, size_t max_ids, struct jsonw_ids *out, struct buf *err)
 {
 	struct pj	 p;
-	json_object	*root = NULL, *arr, *it;
-	size_t		 i, n, nbad = 0;
-	int		 perr = 0;
+	struct buf	 t;
+	struct str	*ids;
+	size_t		 i, e, n = 0, cap = 0, nbad = 0, tv = SIZE_MAX;
+	int		 perr = 0, lone;
 	enum app_err	 rc = APP_OK;
 
 	out->ids = NULL;
@@ -949,11 +973,8 @@ jsonw_parse_ids(const char *body, size_t len, int have_body,
 	memset(&p, 0, sizeof(p));
 	p.s = body;
 	p.n = len;
-	p.build = 1;
-	root = pj_parse(&p, &perr);
-	if (perr == 2)
-		return APP_NOMEM;
-	if (perr == 1) {
+	pj_parse(&p, &perr);
+	if (perr != 0) {
 		berr_open(err, "json_invalid");
 		buf_addc(err, ',');
 		buf_addu(err, char_offset(body, p.errpos));
@@ -963,74 +984,109 @@ jsonw_parse_ids(const char *body, size_t len, int have_body,
 		buf_adds(err, "}}]}");
 		return err->oom ? APP_NOMEM : APP_INVALID;
 	}
-	if (root == NULL) {
+	/* Valid JSON from here on: the walk below needs no checks. */
+	i = pj_ws(&p, 0);
+	if (lit(&p, i, "null")) {
 		berr_open(err, "missing");
 		berr_close(err, "Field required");
 		buf_adds(err, "null}]}");
-		rc = APP_INVALID;
-		goto out;
+		return err->oom ? APP_NOMEM : APP_INVALID;
 	}
-	if (!json_object_is_type(root, json_type_object)) {
+	if (body[i] != '{') {
 		berr_open(err, "model_attributes_type");
 		berr_close(err, "Input should be a valid dictionary or "
 		    "object to extract fields from");
-		put_value(err, root);
+		(void)echo_value(&p, i, err);
 		buf_adds(err, "}]}");
-		rc = APP_INVALID;
-		goto out;
+		return err->oom ? APP_NOMEM : APP_INVALID;
 	}
-	if (!json_object_object_get_ex(root, "task_ids", &arr))
-		goto out;		/* defaults to [] */
-	if (!json_object_is_type(arr, json_type_array)) {
+	/* The last "task_ids" member wins, as in a Python dict. */
+	i = pj_ws(&p, i + 1);
+	while (body[i] != '}') {
+		lone = 0;
+		buf_init(&t);
+		e = string_text(&p, i, &t, &lone);
+		if (t.oom) {
+			buf_free(&t);
+			return APP_NOMEM;
+		}
+		i = pj_ws(&p, pj_ws(&p, e) + 1);
+		if (t.len == 8 && memcmp(t.p, "task_ids", 8) == 0)
+			tv = i;
+		buf_free(&t);
+		i = pj_ws(&p, skip_value(&p, i));
+		if (body[i] == ',')
+			i = pj_ws(&p, i + 1);
+	}
+	if (tv == SIZE_MAX)
+		return APP_OK;		/* defaults to [] */
+	if (body[tv] != '[') {
 		berr_open(err, "list_type");
 		buf_adds(err, ",\"task_ids\"");
 		berr_close(err, "Input should be a valid list");
-		put_value(err, arr);
+		(void)echo_value(&p, tv, err);
 		buf_adds(err, "}]}");
-		rc = APP_INVALID;
-		goto out;
+		return err->oom ? APP_NOMEM : APP_INVALID;
 	}
-	n = json_object_array_length(arr);
-	for (i = 0; i < n; i++) {
-		it = json_object_array_get_idx(arr, i);
-		if (json_object_is_type(it, json_type_string))
-			continue;
-		berr_open(err, "string_type");
-		buf_adds(err, ",\"task_ids\",");
-		buf_addu(err, i);
-		berr_close(err, "Input should be a valid string");
-		put_value(err, it);
-		buf_addc(err, '}');
-		nbad++;
+	for (i = pj_ws(&p, tv + 1); body[i] != ']'; n++) {
+		if (n == max_ids) {
+			rc = APP_TOOBIG;	/* before reading any further */
+			goto out;
+		}
+		if (body[i] != '"') {
+			if (++nbad <= JSONW_MAX_ITEM_ERRORS) {
+				berr_open(err, "string_type");
+				buf_adds(err, ",\"task_ids\",");
+				buf_addu(err, n);
+				berr_close(err, "Input should be a valid string");
+				e = echo_value(&p, i, err);
+				buf_addc(err, '}');
+			} else
+				e = skip_value(&p, i);
+		} else if (nbad > 0)
+			e = skip_value(&p, i);
+		else {
+			if (out->n == cap) {
+				cap = cap ? cap * 2 : 16;
+				if ((ids = reallocarray(out->ids, cap,
+				    sizeof(*ids))) == NULL) {
+					rc = APP_NOMEM;
+					goto out;
+				}
+				out->ids = ids;
+			}
+			lone = 0;
+			buf_init(&t);
+			e = string_text(&p, i, &t, &lone);
+			if (t.oom || !req_str_set(&out->ids[out->n], t.p,
+			    t.len)) {
+				buf_free(&t);
+				rc = APP_NOMEM;
+				goto out;
+			}
+			buf_free(&t);
+			/* Lone surrogates cannot be stored: no such id. */
+			if (lone)
+				out->ids[out->n].bad = 1;
+			out->n++;
+		}
+		i = pj_ws(&p, e);
+		if (body[i] == ',')
+			i = pj_ws(&p, i + 1);
+		if (err->oom) {
+			rc = APP_NOMEM;
+			goto out;
+		}
 	}
 	if (nbad > 0) {
 		buf_adds(err, "]}");
 		rc = APP_INVALID;
-		goto out;
-	}
-	if (n > max_ids) {
-		rc = APP_TOOBIG;
-		goto out;
-	}
-	if (n > 0 && (out->ids = calloc(n, sizeof(*out->ids))) == NULL) {
-		rc = APP_NOMEM;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		it = json_object_array_get_idx(arr, i);
-		if (!req_str_set(&out->ids[out->n], json_object_get_string(it),
-		    (size_t)json_object_get_string_len(it))) {
-			rc = APP_NOMEM;
-			goto out;
-		}
-		if (json_object_get_userdata(it) != NULL)
-			out->ids[out->n].bad = 1;
-		out->n++;
 	}
 out:
-	json_object_put(root);
 	if (rc != APP_OK)
 		jsonw_ids_free(out);
+	if (rc == APP_TOOBIG)
+		buf_reset(err);
 	if (err->oom)
 		rc = APP_NOMEM;
 	return rc;

@@ -1,11 +1,13 @@
 /*
- * jsonw.h: JSON in and out.  The only module that includes json-c.
+ * jsonw.h: JSON in and out, with no JSON library (json-c serves only
+ * the fuzzers' oracles).
  *
  * Output is compact and escaped exactly as Python's
  * json.dumps(ensure_ascii=False, separators=(",", ":")) does, because
  * that is what FastAPI sent to the existing uniqc clients.  Input (the
- * bulk request bodies) is parsed with the grammar, positions and error
- * messages of Python's json module, into a json-c tree.
+ * bulk request bodies) is checked with the grammar, positions and error
+ * messages of Python's json module and walked in place (no tree: memory
+ * stays a small multiple of the body).
  */
 #ifndef JSONW_H
 #define JSONW_H

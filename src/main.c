@@ -152,38 +152,6 @@ struct app {
 };
 
 /*
- * A CORS preflight (OPTIONS from an allowed origin) of a known path:
- * 204 with the methods of that path.  Returns 0 for an unknown path,
- * which is then routed as usual (404, or 405 for OPTIONS).
- */
-static int
-preflight(struct app *a, struct req *r, struct resp *w)
-{
-	const char	*m[8];
-	size_t		 n, i;
-	struct buf	 b;
-	char		 age[24];
-
-	if ((n = route_methods(r->dpath, r->dpathlen, m, NELEM(m))) == 0)
-		return 0;
-	buf_init(&b);
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			buf_adds(&b, ", ");
-		buf_adds(&b, m[i]);
-	}
-	w->status = 204;
-	if (!b.oom)
-		resp_header(w, "Access-Control-Allow-Methods", b.p);
-	buf_free(&b);
-	resp_header(w, "Access-Control-Allow-Headers",
-	    "Authorization, Content-Type");
-	snprintf(age, sizeof(age), "%ld", a->auth.cors_max_age);
-	resp_header(w, "Access-Control-Max-Age", age);
-	return 1;
-}
-
-/*
  * The connection a route runs on: the standby (read_database) for the
  * routes that only read, unless it failed less than read_retry seconds
  * ago and the primary stands in (read_fallback).
@@ -226,7 +194,11 @@ rest_standby(struct app *a, struct req *r, const struct resp *w,
 	return 1;
 }
 
-static void
+/*
+ * Serves one request.  Returns 1 when its response broke off after the
+ * headers went out (the caller aborts the connection), else 0.
+ */
+static int
 serve(struct app *a, struct gw *g, struct req *r)
 {
 	struct resp		 w;
@@ -238,6 +210,7 @@ serve(struct app *a, struct gw *g, struct req *r)
 	double			 t0 = now_ms();
 	char			 ra[16];
 	const char		*note = NULL;
+	char			 fnote[384];
 
 	resp_init(&w, gw_write, g, (size_t)a->cfg.stream_threshold);
 	memset(&param, 0, sizeof(param));
@@ -253,13 +226,10 @@ serve(struct app *a, struct gw *g, struct req *r)
 		rc = APP_URITOOLONG;
 		goto done;
 	}
-	/* CORS: an allowed page sees every answer, errors included. */
-	if (auth_origin_allowed(&a->auth, r->origin)) {
-		resp_header(&w, "Access-Control-Allow-Origin", r->origin);
-		resp_header(&w, "Vary", "Origin");
-		if (strcmp(r->method, "OPTIONS") == 0 && preflight(a, r, &w))
-			goto done;
-	}
+	/* CORS: an allowed page sees every answer, errors included; a
+	 * preflight is answered whole, before routing (as Starlette). */
+	if (auth_cors(&a->auth, r, &w))
+		goto done;
 	route_match(r->method, r->dpath, r->dpathlen, &rr);
 	switch (rr.kind) {
 	case ROUTE_FOUND:
@@ -308,9 +278,26 @@ serve(struct app *a, struct gw *g, struct req *r)
 	if (rc == APP_DBDOWN || rc == APP_SYSTEM || rc == APP_CONFLICT)
 		note = db_last_error(db);
 done:
+	if (rc != APP_OK && w.streaming) {
+		/*
+		 * The status and part of the body are out: the rest is not
+		 * sent and the connection is aborted, so that the client
+		 * sees a broken response, not a short one that looks whole.
+		 */
+		int	 gone = w.write_failed;
+
+		snprintf(fnote, sizeof(fnote), "failed after %d and %zu body "
+		    "bytes were sent: response aborted; %.240s", w.status, w.sent,
+		    gone ? "client gone" : note ? note : "");
+		resp_abort(&w);
+		if (a->cfg.log_requests || !gone)
+			log_request(r, gone ? w.status : resp_err_status(rc),
+			    now_ms() - t0, fnote);
+		req_str_free(&param);
+		resp_free(&w);
+		return 1;
+	}
 	if (rc != APP_OK) {
-		if (w.streaming)
-			note = "failed after streaming began: output truncated";
 		resp_error(&w, rc);
 		if (rc == APP_DBDOWN) {
 			snprintf(ra, sizeof(ra), "%ld", a->cfg.retry_after);
@@ -323,6 +310,7 @@ done:
 		    w.status >= 500 ? note : NULL);
 	req_str_free(&param);
 	resp_free(&w);
+	return 0;
 }
 
 int
@@ -337,6 +325,7 @@ main(int argc, char *argv[])
 	const char		*cpath = NULL, *found;
 	char			 why[256];
 	unsigned long		 nreq = 0;
+	int			 broken = 0;
 	int			 ch, test = 0, rc;
 
 	while ((ch = getopt(argc, argv, "c:tV")) != -1) {
@@ -444,10 +433,14 @@ main(int argc, char *argv[])
 			r.max_ids = (size_t)a.cfg.max_ids;
 			r.max_id_len = (size_t)a.cfg.max_id_length;
 			gw_set_timeout(g, (int)a.cfg.body_timeout);
-			serve(&a, g, &r);
+			broken = serve(&a, g, &r);
 		}
 		req_free(&r);
-		gw_finish(g);
+		if (broken)
+			gw_abort(g);
+		else
+			gw_finish(g);
+		broken = 0;
 		sigprocmask(SIG_UNBLOCK, &stopset, NULL);
 	}
 	gw_close(g);

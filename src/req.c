@@ -88,6 +88,7 @@ req_str_set(struct str *dst, const char *s, size_t n)
 	struct buf	 b;
 	size_t		 i = 0, k, sub;
 	int		 bad = 0;
+	char		*q;
 
 	buf_init(&b);
 	buf_add(&b, "", 0);
@@ -114,6 +115,9 @@ req_str_set(struct str *dst, const char *s, size_t n)
 	dst->len = b.len;
 	dst->p = buf_steal(&b);
 	dst->bad = bad;
+	/* Down to its size: a bulk body may hold 100 000 short ids. */
+	if ((q = realloc(dst->p, dst->len + 1)) != NULL)
+		dst->p = q;
 	return 1;
 }
 
@@ -503,6 +507,14 @@ req_init(struct req *r, req_getenv_fn get, void *ctx, req_read_fn rd,
 	r->remote_user = dupenv(get, ctx, "REMOTE_USER", &oom);
 	r->authorization = dupenv(get, ctx, "HTTP_AUTHORIZATION", &oom);
 	r->origin = dupenv(get, ctx, "HTTP_ORIGIN", &oom);
+	r->fwd_host = dupenv(get, ctx, "HTTP_X_FORWARDED_HOST", &oom);
+	r->fwd_proto = dupenv(get, ctx, "HTTP_X_FORWARDED_PROTO", &oom);
+	r->acr_method = dupenv(get, ctx, "HTTP_ACCESS_CONTROL_REQUEST_METHOD",
+	    &oom);
+	r->acr_headers = dupenv(get, ctx,
+	    "HTTP_ACCESS_CONTROL_REQUEST_HEADERS", &oom);
+	r->acr_pna = dupenv(get, ctx,
+	    "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK", &oom);
 	return oom ? APP_NOMEM : APP_OK;
 }
 
@@ -525,6 +537,11 @@ req_free(struct req *r)
 	free(r->remote_user);
 	free(r->authorization);
 	free(r->origin);
+	free(r->fwd_host);
+	free(r->fwd_proto);
+	free(r->acr_method);
+	free(r->acr_headers);
+	free(r->acr_pna);
 	free(r->body);
 	memset(r, 0, sizeof(*r));
 }

@@ -53,6 +53,11 @@ struct req {
 	char		*remote_user;
 	char		*authorization;
 	char		*origin;
+	char		*fwd_host;	/* X-Forwarded-Host (trusted_proxies) */
+	char		*fwd_proto;	/* X-Forwarded-Proto */
+	char		*acr_method;	/* Access-Control-Request-Method */
+	char		*acr_headers;	/* Access-Control-Request-Headers */
+	char		*acr_pna;	/* ...-Request-Private-Network */
 	char		*body;
 	size_t		 bodylen;
 	int		 body_read;

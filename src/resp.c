@@ -138,7 +138,8 @@ send_head(struct resp *r, int with_length)
 	buf_init(&h);
 	buf_printf(&h, "Status: %d %s\r\n", r->status, resp_reason(r->status));
 	if (r->status != 307 && r->status != 204)
-		buf_adds(&h, "Content-Type: application/json\r\n");
+		buf_printf(&h, "Content-Type: %s\r\n",
+		    r->ctype != NULL ? r->ctype : "application/json");
 	if (with_length && r->status != 204)
 		buf_printf(&h, "Content-Length: %zu\r\n", r->body.len);
 	if (r->hdrs.len > 0)
@@ -188,6 +189,7 @@ resp_error(struct resp *r, enum app_err e)
 	if (r->streaming)
 		return;
 	r->status = resp_err_status(e);
+	r->ctype = NULL;
 	if (e == APP_INVALID)
 		return;
 	buf_reset(&r->body);
@@ -198,6 +200,17 @@ resp_error(struct resp *r, enum app_err e)
 		jsonw_strz(&r->body, errmap[e < APP__MAX ? e : APP_SYSTEM].detail);
 		buf_addc(&r->body, '}');
 	}
+}
+
+/*
+ * Gives up a response that broke off after streaming began: nothing more
+ * is written (the caller aborts the connection).
+ */
+void
+resp_abort(struct resp *r)
+{
+	r->write_failed = 1;
+	buf_reset(&r->body);
 }
 
 /* Sends whatever has not been sent yet. */
@@ -211,6 +224,7 @@ resp_finish(struct resp *r)
 			return;
 		}
 		r->status = 500;
+		r->ctype = NULL;
 		buf_adds(&r->body, "{\"detail\":\"Internal Server Error\"}");
 	}
 	if (!r->streaming)

@@ -22,6 +22,7 @@ struct resp {
 	struct buf	 hdrs;		/* "Name: value\r\n" lines */
 	struct buf	 body;
 	char		*detail;	/* error message, NULL for default */
+	const char	*ctype;		/* static; NULL: application/json */
 	int		 streaming;	/* headers already sent */
 	int		 write_failed;
 	size_t		 flush_at;
@@ -39,6 +40,7 @@ void		 resp_set_detail(struct resp *, const char *pre,
 enum app_err	 resp_stream(struct resp *) WUR;
 void		 resp_error(struct resp *, enum app_err);
 void		 resp_finish(struct resp *);
+void		 resp_abort(struct resp *);
 int		 resp_err_status(enum app_err);
 const char	*resp_reason(int);
 

@@ -24,6 +24,7 @@ const struct route route_table[] = {
 	{ "GET",    "/api/archive/{}",			h_archive_get, 0 },
 	{ "DELETE", "/api/archive/{}",			h_archive_delete, ROUTE_WRITE },
 	{ "POST",   "/api/archive/restore/{}",		h_archive_restore, ROUTE_WRITE },
+	{ "GET",    "/api/backends/live",		h_backends_live, 0 },
 	{ "GET",    "/api/health",			h_health, ROUTE_OPEN },
 	{ "GET",    "/api/version",			h_version, ROUTE_OPEN },
 };
@@ -131,28 +132,4 @@ route_strip_slashes(const char *raw, size_t len)
 		else
 			return len;
 	}
-}
-
-/*
- * The distinct methods of every route whose path matches path[0..len),
- * in table order, into out (at most max): what a CORS preflight may
- * allow.  Returns how many were found.
- */
-size_t
-route_methods(const char *path, size_t len, const char **out, size_t max)
-{
-	const char	*param;
-	size_t		 i, k, n = 0, plen;
-
-	for (i = 0; i < route_count && n < max; i++) {
-		if (!match_pattern(route_table[i].pattern, path, len, &param,
-		    &plen))
-			continue;
-		for (k = 0; k < n; k++)
-			if (strcmp(out[k], route_table[i].method) == 0)
-				break;
-		if (k == n)
-			out[n++] = route_table[i].method;
-	}
-	return n;
 }

@@ -48,8 +48,6 @@ struct route_result {
 void	route_match(const char *method, const char *path, size_t len,
 	    struct route_result *);
 size_t	route_strip_slashes(const char *raw, size_t len);
-size_t	route_methods(const char *path, size_t len, const char **out,
-	    size_t max);
 
 extern const struct route route_table[];
 extern const size_t route_count;

@@ -6,6 +6,7 @@ use strict;
 use warnings;
 use Test::More;
 use IPC::Open3;
+use POSIX ();
 use Symbol 'gensym';
 use Time::HiRes qw(time sleep);
 use TG;
@@ -119,6 +120,30 @@ is($st, 400, 'CGI: cut in the middle: 400');
 is($st, 400, 'CGI: stalled body: 400 after body_timeout');
 ok($secs < 5, sprintf('CGI: stalled body answered in %.1fs', $secs));
 is($snap->(), $before, 'CGI: nothing changed');
+{
+	# The same trickle on CGI's stdin.
+	local $SIG{PIPE} = 'IGNORE';
+	my $bin = tg_bin();
+	local %ENV = (PATH => $ENV{PATH}, %cgienv, CONTENT_LENGTH => length $full);
+	my $t0 = time;
+	my $pid = open3(my $wr, my $rd, gensym, $bin);
+	my $feeder = fork // die;
+	if ($feeder == 0) {
+		close $rd;
+		$wr->autoflush(1);
+		for my $ch (split //, $full) { print $wr $ch or last; sleep 0.3 }
+		POSIX::_exit(0);
+	}
+	close $wr;
+	local $/;
+	my $out = <$rd> // '';
+	$secs = time - $t0;
+	waitpid($pid, 0);
+	kill 'KILL', $feeder;
+	waitpid($feeder, 0);
+	like($out, qr/^Status: 400 /, 'CGI: trickling body: 400 after body_timeout');
+	ok($secs < 4, sprintf('CGI: trickling body answered in %.1fs', $secs));
+}
 ($st, $body) = cgi({%cgienv, CONTENT_LENGTH => 'abc'}, $full);
 is($st, 400, 'CGI: unparseable CONTENT_LENGTH: 400');
 ($st, $body) = cgi({%cgienv, REQUEST_URI => '/api/tasks/bulk-delete?' . ('q' x 51), QUERY_STRING => 'q' x 51,
@@ -145,6 +170,14 @@ is($body, $incomplete, 'FastCGI: 400 body');
     close_stdin => 0);
 is($st, 400, 'FastCGI: stalled body: 400 after body_timeout');
 ok($secs < 5, sprintf('FastCGI: stalled body answered in %.1fs', $secs));
+is($snap->(), $before, 'FastCGI: nothing changed');
+# body_timeout bounds the whole body, not each read: a body trickling in
+# one byte every 0.3 s (each read well within the timeout) is cut at 1 s.
+($st, $h, $body, $secs) = fcgi_request($fport, {%fenv, CONTENT_LENGTH => length $full}, $full,
+    trickle => 0.3);
+is($st, 400, 'FastCGI: trickling body: 400 after body_timeout');
+ok($secs < 4, sprintf('FastCGI: trickling body answered in %.1fs (the whole body would take %.1fs)',
+    $secs, 0.3 * length $full));
 is($snap->(), $before, 'FastCGI: nothing changed');
 my $long = 'z' x 300;
 ($st, $h, $body) = fcgi_request($fport, {%fenv, REQUEST_METHOD => 'GET', HTTP_X_LONG => $long,

@@ -59,6 +59,17 @@ is("$sa $ba", '413 {"detail":"Request body too large"}',
 is($sb, 200, '... B: 200');
 cmp_ok($secs, '>', 1.5, sprintf('... after the lingering close kept for the unread body (%.2fs)', $secs));
 
+# A POST whose body was read to CONTENT_LENGTH: taskgate reads the empty
+# FCGI_STDIN record too, so nothing is unread and the close is plain, on
+# a unix socket and on TCP (it used to wait the 2 s).
+my $full = '{"task_ids":["nope"]}';
+for my $where ([$sock, 'unix socket'], [$port, 'TCP']) {
+	($sa, $ba, $sb, $secs) = pair($where->[0], {%post, CONTENT_LENGTH => length $full}, $full);
+	is("$sa $ba", '200 {"deleted":[],"missing":["nope"],"count":0}', "$where->[1], a POST read to its end: answered");
+	is($sb, 200, '... B: 200');
+	cmp_ok($secs, '<', 1, sprintf('... B did not wait for A to be closed (%.2fs)', $secs));
+}
+
 ($sa, $ba, $sb, $secs) = pair($port, \%get, '');
 is("$sa $sb", '200 200', 'TCP, GET then GET: both 200');
 cmp_ok($secs, '>', 1.5, sprintf('... TCP keeps the lingering close: the empty STDIN record may be unread (%.2fs)', $secs));

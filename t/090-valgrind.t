@@ -55,7 +55,7 @@ sub cgi {
 	    SCRIPT_NAME => '', PATH_INFO => $path, QUERY_STRING => $qs // '',
 	    SERVER_NAME => 'localhost', SERVER_PORT => '8080',
 	    REMOTE_ADDR => '127.0.0.1', HTTP_HOST => 'localhost:8080',
-	    TASKGATE_CONFIG => $r{conf} // $conf);
+	    TASKGATE_CONFIG => $r{conf} // $conf, %{ $r{env} || {} });
 	delete $ENV{CONTENT_TYPE};
 	delete $ENV{CONTENT_LENGTH};
 	$ENV{CONTENT_TYPE} = $r{ct} if defined $r{ct};
@@ -118,6 +118,17 @@ my @cgi = (
 	[404, 'archive delete 404', method => 'DELETE', uri => '/api/archive/a2'],
 	[405, '405', method => 'POST', uri => '/api/tasks/x'],
 	[405, 'HEAD', method => 'HEAD', uri => '/api/health'],
+	[200, 'backends/live', uri => '/api/backends/live'],
+	[200, 'CORS preflight', method => 'OPTIONS', uri => '/api/tasks/x/archive',
+	    env => { HTTP_ORIGIN => 'http://localhost:5173', HTTP_ACCESS_CONTROL_REQUEST_METHOD => 'POST',
+	    HTTP_ACCESS_CONTROL_REQUEST_HEADERS => 'content-type' }],
+	[400, 'CORS preflight refused', method => 'OPTIONS', uri => '/api/tasks',
+	    env => { HTTP_ORIGIN => 'http://evil.example', HTTP_ACCESS_CONTROL_REQUEST_METHOD => 'get',
+	    HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK => 'true' }],
+	[200, 'CORS simple request', uri => '/api/tasks/counts', env => { HTTP_ORIGIN => 'http://[::1]:5173' }],
+	[404, 'write with forwarded host', method => 'POST', uri => '/api/tasks/nope2/archive',
+	    env => { HTTP_ORIGIN => 'http://localhost:8080', HTTP_X_FORWARDED_HOST => 'a, b',
+	    HTTP_X_FORWARDED_PROTO => 'http' }],
 	[307, '307', uri => '/api/tasks/x%2F/?limit=1'],
 	[404, 'unknown path', uri => '/nowhere'],
 	[503, 'database down', uri => '/api/tasks', conf => $down],

@@ -27,7 +27,9 @@ sub start {
 	    ['/var/www/html', $www],
 	    ['/etc/taskgate/taskgate.conf', "$d/taskgate.conf"],
 	    ['/usr/local/bin/taskgate', $bin],
-	    ['<Location /api>', "<Location $prefix/api>"]);
+	    ['<Location /api>', "<Location $prefix/api>"],
+	    ['Alias / ', "Alias $prefix/ "],
+	    ['/usr/local/share/taskgate/www', tg_www_copy("$d/dashboard")]);
 	push @subst, ['FcgidMaxRequestsPerProcess 1000',
 	    "FcgidMaxRequestsPerProcess $maxreq"] if $maxreq;
 	my $w = tg_apache(tag => "-fcgid-$tag", port => $port, docroot => $www,
@@ -39,9 +41,11 @@ sub start {
 
 my $root = start('root', '');
 tg_smoke($c, $root->{base}, 'froot');
+tg_dashboard_smoke($root->{base}, 'froot');
 
 my $sub = start('sub', '/taskgate', 5);
 tg_smoke($c, $sub->{base}, 'fsub');
+tg_dashboard_smoke($sub->{base}, 'fsub');
 
 my ($st, $h, $body) = tg_http(GET => "http://127.0.0.1:$sub->{port}/api/tasks");
 is($st, 404, 'prefix mount: /api at the root is not taskgate');

@@ -24,6 +24,7 @@ sub install {
 	tg_copy_bin("$dir/taskgate.fcgi");
 	tg_write("$dir/taskgate.conf", "database = " . $c->dsn .
 	    "\nmax_body_size = 1024\n", 0644);
+	tg_www_copy($dir);
 }
 
 my @modes = (['cgi', ['cgid', 'rewrite']]);
@@ -42,6 +43,8 @@ for my $m (@modes) {
 
 	tg_smoke($c, $b, "h${mode}root");
 	tg_smoke($c, "$b/taskgate", "h${mode}sub");
+	tg_dashboard_smoke($b, "h${mode}root");
+	tg_dashboard_smoke("$b/taskgate", "h${mode}sub");
 
 	my ($st, $h, $body) = tg_http(GET => "$b/taskgate/taskgate.conf");
 	is($st, 403, "$mode: taskgate.conf in the subdirectory is denied");
@@ -94,8 +97,11 @@ for my $m (['root', ''], ['sub', '/taskgate']) {
 		['*:80', "*:$port"], ['/var/www/html', $www],
 		['ScriptAlias /api ', "ScriptAlias $prefix/api "],
 		['/usr/local/lib/taskgate', $lib],
-		['/etc/taskgate/taskgate.conf', "$d/taskgate.conf"]));
+		['/etc/taskgate/taskgate.conf', "$d/taskgate.conf"],
+		['Alias / ', "Alias $prefix/ "],
+		['/usr/local/share/taskgate/www', tg_www_copy("$d/dashboard")]));
 	tg_smoke($c, $w->{base} . $prefix, "sa$tag");
+	tg_dashboard_smoke($w->{base} . $prefix, "sa$tag");
 	tg_task($c, "sa$tag", backend => 'cgi');
 	my ($st, $h, $body) = tg_http(GET => "$w->{base}$prefix/api/tasks/sa$tag%2Fshards");
 	is("$st $body", qq(200 {"task_id":"sa$tag","shard_count":0,"shards":[]}),

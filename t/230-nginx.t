@@ -31,7 +31,9 @@ sub start {
 	    site => tg_conf_template('nginx.conf',
 		['listen 80;', "listen 127.0.0.1:$port;"],
 		['location /api {', "location $prefix/api {"],
-		['unix:/run/taskgate/taskgate.sock', "unix:$sock"]));
+		['unix:/run/taskgate/taskgate.sock', "unix:$sock"],
+		['location / {', "location $prefix/ {"],
+		['/usr/local/share/taskgate/www/', tg_www_copy("$d/dashboard") . '/']));
 	$w->{base} .= $prefix;
 	$w->{fpid} = $fpid;
 	$w->{applog} = "$d/taskgate.log";
@@ -40,9 +42,11 @@ sub start {
 
 my $root = start('root', '');
 tg_smoke($c, $root->{base}, 'nroot');
+tg_dashboard_smoke($root->{base}, 'nroot');
 
 my $sub = start('sub', '/taskgate');
 tg_smoke($c, $sub->{base}, 'nsub');
+tg_dashboard_smoke($sub->{base}, 'nsub');
 
 my ($st, $h, $body) = tg_http(GET => "http://127.0.0.1:$sub->{port}/api/tasks");
 is($st, 404, 'prefix mount: /api at the root is not taskgate');

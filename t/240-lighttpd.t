@@ -25,12 +25,17 @@ sub start {
 	    ['"/api" =>', "\"$prefix/api\" =>"],
 	    ['/usr/local/bin/taskgate', $bin],
 	    ['/run/lighttpd/taskgate.sock', "$d/taskgate.sock"],
-	    ['/etc/taskgate/taskgate.conf', "$d/taskgate.conf"]);
+	    ['/etc/taskgate/taskgate.conf', "$d/taskgate.conf"],
+	    ['alias.url += ( "/" =>', "alias.url += ( \"$prefix/\" =>"],
+	    ['/usr/local/share/taskgate/www/', tg_www_copy("$d/dashboard") . '/']);
 	tg_write("$d/lighttpd.conf", <<"CONF" . $site);
 server.document-root = "$d/www"
 server.bind = "127.0.0.1"
 server.port = $port
 server.errorlog = "$d/error.log"
+# As Debian's lighttpd.conf, which the example is enabled into:
+index-file.names = ( "index.html" )
+include_shell "/usr/share/lighttpd/create-mime.conf.pl"
 CONF
 	my $t = `lighttpd -tt -f $d/lighttpd.conf 2>&1`;
 	is($?, 0, "$tag: lighttpd accepts the configuration") or diag $t;
@@ -44,9 +49,11 @@ CONF
 
 my $root = start('root', '');
 tg_smoke($c, $root->{base}, 'lroot');
+tg_dashboard_smoke($root->{base}, 'lroot');
 
 my $sub = start('sub', '/taskgate');
 tg_smoke($c, $sub->{base}, 'lsub');
+tg_dashboard_smoke($sub->{base}, 'lsub');
 my ($st, $h, $body) = tg_http(GET => "http://127.0.0.1:$sub->{port}/api/tasks");
 is($st, 404, 'prefix mount: /api at the root is not taskgate');
 unlike($body // '', qr/^\{"detail"/, '... lighttpd answers it');

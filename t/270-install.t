@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # make install into a temporary prefix: the binary, taskgate-migrate
 # (which must find the installed schema by itself), sql/, the conf/
-# examples and taskgate(8); the installed pieces work together.
+# examples, taskgate(8) and the dashboard (www/); the installed pieces
+# work together.
 use strict;
 use warnings;
 use Test::More;
@@ -19,6 +20,11 @@ ok(-x "$p/bin/taskgate", 'bin/taskgate');
 is(`'$p/bin/taskgate' -V`, `'$ENV{TG_BIN}' -V`, 'installed binary runs (-V)');
 ok(-x "$p/bin/taskgate-migrate", 'bin/taskgate-migrate');
 ok(-f "$p/share/taskgate/001_schema.sql", 'schema in pkgdatadir');
+# The dashboard: every file of www/ in $(datadir)/taskgate/www, as written.
+for my $f (tg_www_files()) {
+	my $same = system('cmp', '-s', tg_srcdir() . "/www/$f", "$p/share/taskgate/www/$f") == 0;
+	ok($same, "dashboard www/$f in share/taskgate/www");
+}
 for my $f (qw(apache-fcgid.conf apache-cgi.conf htaccess lighttpd.conf nginx.conf
     taskgate.socket taskgate.service taskgate.conf.sample)) {
 	ok(-f "$p/share/doc/taskgate/examples/$f", "example $f");

@@ -1,6 +1,7 @@
 /*
  * unit-auth.c: networks, bearer parsing, constant-time comparison and
- * the access decision of src/auth.c.
+ * the access decision of src/auth.c, trusted proxies' forwarded host,
+ * and the CORS answers of auth_cors().
  */
 #include "config.h"
 
@@ -10,6 +11,7 @@
 #include "auth.h"
 #include "cfg.h"
 #include "req.h"
+#include "resp.h"
 
 static struct auth	 A;
 static struct req	 R;
@@ -46,6 +48,66 @@ chk(const char *addr, const char *authz, const char *user,
 	auth_check(&A, &R, write, &V);
 	return V.rc;
 }
+
+/* A write as a browser behind a proxy sends it (fwd: X-Forwarded-*). */
+static enum app_err
+chk_fwd(const char *addr, const char *origin, const char *fhost,
+    const char *fproto)
+{
+	memset(&R, 0, sizeof(R));
+	R.remote_addr = (char *)addr;
+	R.origin = (char *)origin;
+	R.scheme = (char *)"http";
+	R.host = (char *)"127.0.0.1:9000";
+	R.fwd_host = (char *)fhost;
+	R.fwd_proto = (char *)fproto;
+	auth_check(&A, &R, 1, &V);
+	return V.rc;
+}
+
+static int
+nowrite(void *ctx, const char *s, size_t n)
+{
+	(void)ctx;
+	(void)s;
+	(void)n;
+	return 0;
+}
+
+static struct resp	 W;
+
+/* auth_cors() for one request; W holds what it prepared. */
+static int
+cors(const char *method, const char *origin, const char *acrm,
+    const char *acrh, const char *pna)
+{
+	resp_free(&W);
+	resp_init(&W, nowrite, NULL, 1 << 20);
+	memset(&R, 0, sizeof(R));
+	R.method = (char *)method;
+	R.origin = (char *)origin;
+	R.acr_method = (char *)acrm;
+	R.acr_headers = (char *)acrh;
+	R.acr_pna = (char *)pna;
+	return auth_cors(&A, &R, &W);
+}
+
+static const char *
+hdrs(void)
+{
+	return W.hdrs.p != NULL ? W.hdrs.p : "";
+}
+
+static const char *
+body(void)
+{
+	return W.body.p != NULL ? W.body.p : "";
+}
+
+#define PRE_HEAD	"Vary: Origin\r\n" \
+	"Access-Control-Allow-Methods: DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT\r\n" \
+	"Access-Control-Max-Age: 600\r\n" \
+	"Access-Control-Allow-Credentials: true\r\n"
 
 #define TOKR "read-token-0123456789"
 #define TOKW "write-token-0123456789"
@@ -172,6 +234,100 @@ main(void)
 	ok(setup("cors_origins = https://ui.example/\n") &&
 	    auth_origin_allowed(&A, "https://ui.example"), "trailing slash ignored");
 	ok(!setup("write_networks = 10.0.0.0/8 nonsense\n"), "bad network");
+	ok(!setup("trusted_proxies = 127.0.0.1/40\n"), "bad trusted proxy");
+
+	/* Defaults: the original's three Vite dev-server origins. */
+	ok(setup(""), "defaults");
+	ok(auth_origin_allowed(&A, "http://localhost:5173") &&
+	    auth_origin_allowed(&A, "http://127.0.0.1:5173") &&
+	    auth_origin_allowed(&A, "http://[::1]:5173") &&
+	    !auth_origin_allowed(&A, "http://localhost:5174") &&
+	    !auth_origin_allowed(&A, "https://localhost:5173"),
+	    "default cors_origins");
+	ok(chk("127.0.0.1", NULL, NULL, "http://localhost:5173", 1) == APP_OK,
+	    "Vite dev server (changeOrigin: Host is the API's) may write");
+	ok(chk("127.0.0.1", NULL, NULL, "http://localhost:5174", 1) ==
+	    APP_FORBIDDEN, "another origin may not");
+	ok(chk("192.0.2.1", NULL, NULL, "http://localhost:5173", 1) ==
+	    APP_FORBIDDEN, "a listed origin does not replace write_networks");
+
+	/* Preflight from an allowed origin: Starlette's answer. */
+	ok(cors("OPTIONS", "http://localhost:5173", "DELETE",
+	    "content-type,x-foo", NULL) == 1 && W.status == 200 &&
+	    strcmp(body(), "OK") == 0 &&
+	    strcmp(W.ctype, "text/plain; charset=utf-8") == 0 &&
+	    strcmp(hdrs(), PRE_HEAD
+	    "Access-Control-Allow-Origin: http://localhost:5173\r\n"
+	    "Access-Control-Allow-Headers: content-type,x-foo\r\n") == 0,
+	    "preflight: 200 OK, headers in Starlette's order");
+	ok(cors("OPTIONS", "http://evil.example", "GET", NULL, NULL) == 1 &&
+	    W.status == 400 && strcmp(body(), "Disallowed CORS origin") == 0 &&
+	    strcmp(hdrs(), PRE_HEAD) == 0,
+	    "preflight from another origin: 400, no Allow-Origin");
+	ok(cors("OPTIONS", "http://evil.example", "get", NULL, "true") == 1 &&
+	    W.status == 400 && strcmp(body(),
+	    "Disallowed CORS origin, method, private-network") == 0,
+	    "every failure named, in Starlette's order");
+	ok(cors("OPTIONS", "http://localhost:5173", "PATCH", "a\001b", NULL) ==
+	    1 && W.status == 400 && strcmp(body(), "Disallowed CORS headers") ==
+	    0 && strstr(hdrs(), "Allow-Headers") == NULL,
+	    "requested headers with control bytes are not echoed");
+	ok(cors("OPTIONS", "", "GET", NULL, NULL) == 1 && W.status == 400,
+	    "empty Origin: a disallowed preflight");
+	ok(cors("OPTIONS", "http://localhost:5173", NULL, NULL, NULL) == 0 &&
+	    strcmp(hdrs(), "Access-Control-Allow-Credentials: true\r\n"
+	    "Access-Control-Allow-Origin: http://localhost:5173\r\n"
+	    "Vary: Origin\r\n") == 0,
+	    "OPTIONS without Access-Control-Request-Method: routed, simple headers");
+	ok(cors("GET", "http://evil.example", NULL, NULL, NULL) == 0 &&
+	    W.hdrs.len == 0, "simple request from another origin: no header");
+	ok(cors("OPTIONS", NULL, "GET", NULL, NULL) == 0 && W.hdrs.len == 0,
+	    "no Origin: not CORS");
+	ok(setup("cors_origins = none\n") && cors("OPTIONS",
+	    "http://localhost:5173", "GET", NULL, NULL) == 0 &&
+	    W.hdrs.len == 0 && !auth_origin_allowed(&A, "http://localhost:5173"),
+	    "cors_origins = none: off");
+	ok(chk("127.0.0.1", NULL, NULL, "http://localhost:5173", 1) ==
+	    APP_FORBIDDEN, "... and the dev origin is foreign again");
+	ok(setup("cors_origins = *\ncors_max_age = 5\n") && cors("OPTIONS",
+	    "http://any.example", "GET", NULL, NULL) == 1 && W.status == 200 &&
+	    strstr(hdrs(), "Credentials") == NULL &&
+	    strstr(hdrs(), "Access-Control-Max-Age: 5\r\n") != NULL &&
+	    cors("GET", "http://any.example", NULL, NULL, NULL) == 0 &&
+	    strcmp(hdrs(), "Access-Control-Allow-Origin: http://any.example\r\n"
+	    "Vary: Origin\r\n") == 0, "\"*\": echoed without credentials");
+
+	/* Behind a proxy that rewrites Host. */
+	ok(setup("trusted_proxies = 127.0.0.1/32\ncors_origins = none\n"),
+	    "trusted proxy");
+	ok(chk_fwd("127.0.0.1", "https://tasks.example", "tasks.example",
+	    "https") == APP_OK, "forwarded host and proto of the page: write");
+	ok(chk_fwd("127.0.0.1", "https://tasks.example", "tasks.example:443",
+	    NULL) == APP_OK && chk_fwd("127.0.0.1", "https://tasks.example",
+	    "x, tasks.example:443 ", NULL) == APP_OK &&
+	    chk_fwd("127.0.0.1", "https://tasks.example", "tasks.example:80",
+	    NULL) == APP_FORBIDDEN, "default port written out by the proxy");
+	ok(chk_fwd("127.0.0.1", "http://tasks.example", "tasks.example",
+	    "https") == APP_FORBIDDEN, "scheme differs from X-Forwarded-Proto");
+	ok(chk_fwd("127.0.0.1", "https://evil.example", "tasks.example",
+	    "https") == APP_FORBIDDEN, "foreign origin still refused");
+	ok(chk_fwd("127.0.0.1", "https://tasks.example",
+	    "evil.example, tasks.example", NULL) == APP_OK &&
+	    chk_fwd("127.0.0.1", "https://evil.example",
+	    "evil.example, tasks.example", NULL) == APP_FORBIDDEN,
+	    "the proxy's own (last) value counts, not what a client prepended");
+	ok(chk_fwd("127.0.0.1", "http://127.0.0.1:9000", "tasks.example",
+	    NULL) == APP_FORBIDDEN, "the rewritten Host no longer counts");
+	ok(chk_fwd("127.0.0.1", "http://127.0.0.1:9000", NULL, NULL) == APP_OK,
+	    "no X-Forwarded-Host: Host counts");
+	ok(setup("trusted_proxies = 10.9.9.9\nwrite_networks = 127.0.0.1 "
+	    "10.0.0.0/8\ncors_origins = none\n") &&
+	    chk_fwd("127.0.0.1", "https://tasks.example", "tasks.example",
+	    "https") == APP_FORBIDDEN &&
+	    chk_fwd("10.9.9.9", "https://tasks.example", "tasks.example",
+	    "https") == APP_OK,
+	    "X-Forwarded-Host from an untrusted peer is ignored");
+	resp_free(&W);
 	auth_free(&A);
 	return done_testing();
 }

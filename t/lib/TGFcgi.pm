@@ -30,10 +30,13 @@ sub fcgi_connect {
 }
 
 # fcgi_request(port, {PARAMS}, body_bytes, close_stdin => 1|0, timeout => s,
-# keep_open => 1) -> (status, {lowercased headers}, body, seconds, socket).
+# keep_open => 1, trickle => s) -> (status, {lowercased headers}, body,
+# seconds, socket).
 # With close_stdin 0 the STDIN stream is never ended (a client that stops
 # sending).  With keep_open the connection stays open after the answer
-# (a web server slow to close it) and is returned.
+# (a web server slow to close it) and is returned.  With trickle the body
+# goes one byte per STDIN record, one every s seconds, until the answer
+# starts.
 sub fcgi_request {
 	my ($port, $env, $body, %o) = @_;
 	local $SIG{PIPE} = "IGNORE";	# the responder may answer before reading all
@@ -44,11 +47,22 @@ sub fcgi_request {
 	my $out = rec(1, pack('nCx5', 1, 0));		# BEGIN_REQUEST, responder
 	$out .= rec(4, $params) if length $params;
 	$out .= rec(4, '');
-	$out .= rec(5, $body) if length($body // '');
+	my $sel = IO::Select->new($s);
+	if ($o{trickle}) {
+		print $s $out;
+		$s->flush;
+		$out = '';
+		for my $ch (split //, $body // '') {
+			last if $sel->can_read($o{trickle});
+			print $s rec(5, $ch) or last;
+			$s->flush;
+		}
+	} else {
+		$out .= rec(5, $body) if length($body // '');
+	}
 	$out .= rec(5, '') if $o{close_stdin} // 1;
 	print $s $out;
 	my ($stdout, $buf) = ('', '');
-	my $sel = IO::Select->new($s);
 	my $until = time + ($o{timeout} // 20);
 	READ: while (time < $until) {
 		last unless $sel->can_read($until - time);
