@@ -16,7 +16,8 @@ SET work_mem = '256MB';
 SELECT setseed(0.42) \g /dev/null
 
 DROP INDEX IF EXISTS tasks_order_idx, tasks_status_order_idx, tasks_status_backend_order_idx,
-	tasks_backend_order_idx, tasks_update_time_idx, tasks_live_order_idx;
+	tasks_backend_order_idx, tasks_update_time_idx, tasks_live_order_idx,
+	tasks_metadata_idx;
 ALTER TABLE task_shards DROP CONSTRAINT IF EXISTS task_shards_uniqc_task_id_fkey;
 ALTER TABLE tasks DISABLE TRIGGER USER;
 

@@ -48,6 +48,8 @@ const struct cfg_key cfg_keys[] = {
 	{ "cors_origins",	CFG_STR,  O(cors_origins),
 	    "http://localhost:5173 http://127.0.0.1:5173 http://[::1]:5173", 0, 0 },
 	{ "cors_max_age",	CFG_INT,  O(cors_max_age), "600", 0, 86400 },
+	{ "metrics",		CFG_BOOL, O(metrics), "off", 0, 1 },
+	{ "metrics_dir",	CFG_STR,  O(metrics_dir), "", 0, 0 },
 };
 const size_t cfg_nkeys = NELEM(cfg_keys);
 

@@ -39,6 +39,8 @@ struct cfg {
 	char	*trusted_proxies;
 	char	*cors_origins;
 	long	 cors_max_age;		/* s */
+	long	 metrics;		/* bool: GET /api/metrics */
+	char	*metrics_dir;		/* per-process files summed; "" none */
 };
 
 enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL, CFG__MAX };

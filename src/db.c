@@ -37,6 +37,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "metrics.h"
 
 #define JSONBOID	3802
 
@@ -51,8 +52,22 @@ struct db {
 	int		 streaming;
 	int		 have_first;	/* first holds the stream's first result */
 	PGresult	*first;
+	int		 connected;	/* ever: the next connect is a reconnect */
 	char		 err[256];
+	/* The statement built at run time (DB_DYN), while it runs. */
+	struct db_stmt_def dyn, dynpre;
+	const int	*dyn_len;
+	const int	*dyn_fmt;
 };
+
+/* The definition of s: the table's, or the run-time one for DB_DYN. */
+static const struct db_stmt_def *
+def(const struct db *db, enum db_stmt s)
+{
+	if ((unsigned)s >= (unsigned)DB__MAX)
+		return s == DB_DYN_PRE ? &db->dynpre : &db->dyn;
+	return &db_stmts[s];
+}
 
 /* Keeps the last error for the log: SQLSTATE and primary message only. */
 static void
@@ -63,6 +78,7 @@ set_err(struct db *db, const char *what, const PGresult *res)
 	    PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	size_t		 i;
 
+	metrics_db_error();
 	if (msg == NULL && db->conn != NULL)
 		msg = PQerrorMessage(db->conn);
 	snprintf(db->err, sizeof(db->err), "%s: %s %s", what,
@@ -182,6 +198,7 @@ dbconnect(struct db *db)
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		set_err(db, "connect", NULL);
 		disconnect(db);
+		metrics_db_connect(0, 0);
 		return APP_DBDOWN;
 	}
 	/*
@@ -191,7 +208,7 @@ dbconnect(struct db *db)
 	 * transaction-local settings instead (send_local_setup).
 	 */
 	if (!db->o.prepare)
-		return APP_OK;
+		goto up;
 	pv[0] = db->o.schema;
 	pv[1] = db->timeout;
 	res = PQexecParams(db->conn, SETUP("false"), 2, NULL, pv, NULL, NULL,
@@ -200,9 +217,13 @@ dbconnect(struct db *db)
 		set_err(db, "session setup", res);
 		PQclear(res);
 		disconnect(db);
+		metrics_db_connect(0, 0);
 		return APP_DBDOWN;
 	}
 	PQclear(res);
+up:
+	metrics_db_connect(1, db->connected);
+	db->connected = 1;
 	return APP_OK;
 }
 
@@ -258,7 +279,7 @@ prepare(struct db *db, enum db_stmt s, int *retry)
 	enum app_err	 rc;
 
 	*retry = 0;
-	if (!db->o.prepare || db->prepared[s])
+	if (!db->o.prepare || s >= DB__MAX || db->prepared[s])
 		return APP_OK;
 	snprintf(name, sizeof(name), "tg%d", (int)s);
 	res = PQprepare(db->conn, name, db_stmts[s].sql, db_stmts[s].nparams,
@@ -281,6 +302,9 @@ send_stmt(struct db *db, enum db_stmt s, const char *const *params)
 {
 	char	 name[16];
 
+	if (s >= DB__MAX)
+		return PQsendQueryParams(db->conn, def(db, s)->sql,
+		    db->dyn.nparams, NULL, params, db->dyn_len, db->dyn_fmt, 1);
 	if (db->o.prepare) {
 		snprintf(name, sizeof(name), "tg%d", (int)s);
 		return PQsendQueryPrepared(db->conn, name, db_stmts[s].nparams,
@@ -355,7 +379,7 @@ static enum app_err
 run_once(struct db *db, enum db_stmt s, const char *const *params,
     PGresult **out, int *retry)
 {
-	int		 pre = db_stmts[s].pre, nq, q, pipelined, lng;
+	int		 pre = def(db, s)->pre, nq, q, pipelined, lng;
 	PGresult	*res, *keep = NULL;
 	ExecStatusType	 rs;
 	enum app_err	 rc = APP_OK;
@@ -365,7 +389,7 @@ run_once(struct db *db, enum db_stmt s, const char *const *params,
 		return rc;
 	if (pre >= 0 && (rc = prepare(db, (enum db_stmt)pre, retry)) != APP_OK)
 		return rc;
-	lng = (db_stmts[s].flags & DB_LONG) != 0;
+	lng = (def(db, s)->flags & DB_LONG) != 0;
 	nq = 1 + (pre >= 0) + (!db->o.prepare || lng);
 	pipelined = nq > 1;
 	if (pipelined) {
@@ -451,12 +475,34 @@ db_exec(struct db *db, enum db_stmt s, const char *const *params,
 		}
 		/* A read that met a dead connection: once more, fresh. */
 		if (rc == APP_DBDOWN && db->conn == NULL &&
-		    (db_stmts[s].flags & DB_READ) && tries == 0)
+		    (def(db, s)->flags & DB_READ) && tries == 0)
 			continue;
 		if (!retry)
 			return rc;
 	}
 	return rc;
+}
+
+/*
+ * Sets up the statement built at run time that db_exec(db, DB_DYN, ...)
+ * or db_stream(db, DB_DYN, ...) then runs unnamed (not prepared): q's
+ * SQL text (fixed fragments only: every value is a $n parameter) and,
+ * for binary parameters, their lengths and formats (NULL: all text).
+ * q and the arrays must live until the statement has run.
+ */
+void
+db_dyn(struct db *db, const struct db_query *q)
+{
+	db->dyn.sql = q->sql;
+	db->dyn.nparams = q->nparams;
+	db->dyn.flags = q->flags;
+	db->dyn.pre = q->pre_sql != NULL ? DB_DYN_PRE : -1;
+	db->dynpre.sql = q->pre_sql;
+	db->dynpre.nparams = q->nparams;
+	db->dynpre.flags = 0;
+	db->dynpre.pre = -1;
+	db->dyn_len = q->lengths;
+	db->dyn_fmt = q->formats;
 }
 
 void

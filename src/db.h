@@ -30,7 +30,11 @@ enum db_stmt {
 	DB_ADELETE,
 	DB_LOCK_ARCHIVED,
 	DB_RESTORE,
-	DB__MAX
+	DB_ETAG,
+	DB_LOOKUP,
+	DB__MAX,
+	DB_DYN = DB__MAX,	/* built at run time: see db_dyn() */
+	DB_DYN_PRE		/* its lock statement, if any */
 };
 
 #define DB_READ		0x01	/* read-only: safe to retry after a reconnect */
@@ -47,6 +51,26 @@ struct db_stmt_def {
 
 extern const struct db_stmt_def db_stmts[DB__MAX];
 
+/* Fragments of the statements built at run time (sql.c, filter.c). */
+enum db_frag {
+	DB_F_LIST, DB_F_ALIST, DB_F_COUNT, DB_F_ACOUNT,
+	DB_F_COUNTERS, DB_F_ACOUNTERS,
+	DB_F_STATUS, DB_F_BACKEND, DB_F_STATUS_IN, DB_F_BACKEND_IN,
+	DB_F_HAS_RESULT,
+	DB_F_SUBMITTED_AFTER, DB_F_SUBMITTED_BEFORE,
+	DB_F_UPDATED_AFTER, DB_F_UPDATED_BEFORE,
+	DB_F_ARCHIVED_AFTER, DB_F_ARCHIVED_BEFORE,
+	DB_F_METADATA,
+	DB_F_AFTER_DESC, DB_F_AFTER_ASC,
+	DB_F_ORDER_DESC, DB_F_ORDER_ASC,
+	DB_F_LIMIT,
+	DB_F_CGROUP, DB_F_GROUP, DB_F_GROUP_END,
+	DB_F_BULK_LOCK, DB_F_BULK_DELETE, DB_F_BULK_ARCHIVE, DB_F_SAMPLE,
+	DB_F__MAX
+};
+
+extern const char *const db_frag[DB_F__MAX];
+
 struct db_opts {
 	const char	*conninfo;
 	const char	*schema;
@@ -59,10 +83,21 @@ struct db_opts {
 struct db;
 struct db_res;
 
+/* A statement built at run time from fixed fragments (filter.c). */
+struct db_query {
+	const char	*sql;
+	int		 nparams;
+	int		 flags;
+	const char	*pre_sql;	/* lock statement (same parameters), or NULL */
+	const int	*lengths;	/* binary parameters: lengths */
+	const int	*formats;	/* 1 = binary; NULL: all text */
+};
+
 struct db	*db_new(const struct db_opts *);
 void		 db_free(struct db *);
 enum app_err	 db_exec(struct db *, enum db_stmt, const char *const *params,
 		    struct db_res **) WUR;
+void		 db_dyn(struct db *, const struct db_query *);
 void		 db_res_free(struct db_res *);
 size_t		 db_nrows(const struct db_res *);
 int		 db_isnull(const struct db_res *, size_t, int);

@@ -26,6 +26,7 @@ enum app_err	h_tasks_bulk_delete(H_ARGS);
 enum app_err	h_tasks_bulk_archive(H_ARGS);
 enum app_err	h_tasks_archive_expired(H_ARGS);
 enum app_err	h_tasks_archive_one(H_ARGS);
+enum app_err	h_tasks_lookup(H_ARGS);
 enum app_err	h_archive_list(H_ARGS);
 enum app_err	h_archive_get(H_ARGS);
 enum app_err	h_archive_delete(H_ARGS);
@@ -33,6 +34,8 @@ enum app_err	h_archive_restore(H_ARGS);
 enum app_err	h_backends_live(H_ARGS);
 enum app_err	h_health(H_ARGS);
 enum app_err	h_version(H_ARGS);
+enum app_err	h_openapi(H_ARGS);
+enum app_err	h_metrics(H_ARGS);
 
 /* Shared by the handler files (h_common.c). */
 struct buf;
@@ -40,6 +43,11 @@ struct db_res;
 void		h_task_row(struct buf *, const struct db_res *, size_t, int);
 enum app_err	h_list(struct req *, struct resp *, struct db *, int);
 enum app_err	h_ids(struct req *, struct resp *, struct str **, size_t *);
+struct jsonw_filter;
+enum app_err	h_bulk_ids(struct req *, struct resp *, struct str **, size_t *,
+		    struct jsonw_filter *);
+enum app_err	h_bulk_filter(struct resp *, struct db *, int archive,
+		    const struct jsonw_filter *);
 void		h_idlist(struct buf *, const char *, struct str *const *, size_t);
 
 #endif

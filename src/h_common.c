@@ -14,6 +14,7 @@
 #include "resp.h"
 #include "db.h"
 #include "jsonw.h"
+#include "filter.h"
 #include "h.h"
 
 /*
@@ -90,6 +91,99 @@ fetch_count(struct db *db, enum db_stmt s, const char *const *pv,
 	return APP_OK;
 }
 
+/* Runs the count statement of f; 0 when nothing can match. */
+static enum app_err
+count_ext(struct db *db, struct filter *f, int64_t *n)
+{
+	struct db_query	 q;
+	enum app_err	 rc;
+
+	*n = 0;
+	if (f->nomatch)
+		return APP_OK;
+	if ((rc = filter_sql(f, FILTER_COUNT, 0, 0, &q)) != APP_OK)
+		return rc;
+	db_dyn(db, &q);
+	return fetch_count(db, DB_DYN, f->pv, n);
+}
+
+/*
+ * The list with the 4.1 parameters (f parsed, no errors): rows by the
+ * filters, order and cursor, then total (or null), the archive's count,
+ * limit, offset and, when paging with a cursor, next_cursor.
+ */
+static enum app_err
+list_ext(struct resp *w, struct db *db, struct filter *f, int64_t limit,
+    int64_t offset)
+{
+	struct buf	*b = &w->body;
+	struct db_query	 q;
+	struct db_res	*row;
+	enum app_err	 rc, e;
+	size_t		 nrow = 0;
+	int		 more = 0, r;
+	int64_t		 total = 0, all = 0, lt = f->cur_time, ls = f->cur_seq;
+	int		 lpos = f->cur_pos;
+
+	buf_reset(b);
+	buf_adds(b, "{\"tasks\":[");
+	if (!f->nomatch && (limit != 0 || f->cursor)) {
+		if ((rc = filter_sql(f, FILTER_LIST, limit, offset, &q)) !=
+		    APP_OK)
+			return rc;
+		db_dyn(db, &q);
+		if ((rc = db_stream(db, DB_DYN, f->pv)) != APP_OK)
+			return rc;
+		while ((r = db_stream_next(db, &row, &e)) == 1) {
+			if (f->cursor && limit >= 0 && nrow == (size_t)limit) {
+				more = 1;	/* the row of the next page */
+				db_res_free(row);
+				continue;
+			}
+			if (nrow++ > 0)
+				buf_addc(b, ',');
+			h_task_row(b, row, 0, 0);
+			lpos = 1;
+			lt = db_time(row, 0, 4);
+			ls = db_int(row, 0, 9);
+			db_res_free(row);
+			if ((rc = resp_stream(w)) != APP_OK) {
+				db_stream_abort(db);
+				return rc;
+			}
+		}
+		if (e != APP_OK)
+			return e;
+	}
+	buf_adds(b, "],\"total\":");
+	if (f->total_none)
+		buf_adds(b, "null");
+	else {
+		if ((rc = count_ext(db, f, &total)) != APP_OK)
+			return rc;
+		buf_addi(b, (long long)total);
+	}
+	if (f->archived) {
+		if ((rc = fetch_count(db, DB_ACOUNT, NULL, &all)) != APP_OK)
+			return rc;
+		buf_adds(b, ",\"count\":");
+		buf_addi(b, (long long)all);
+	}
+	buf_adds(b, ",\"limit\":");
+	buf_addi(b, (long long)limit);
+	buf_adds(b, ",\"offset\":");
+	buf_addi(b, (long long)offset);
+	if (f->cursor) {
+		buf_adds(b, ",\"next_cursor\":");
+		if (more)
+			filter_cursor(b, f, lpos, lt, ls);
+		else
+			buf_adds(b, "null");
+	}
+	buf_addc(b, '}');
+	return APP_OK;
+}
+
 /*
  * GET /api/tasks and /api/archive: filters, limit/offset (echoed as
  * parsed; a negative limit is no limit, a negative offset is 0), the
@@ -110,13 +204,26 @@ h_list(struct req *r, struct resp *w, struct db *db, int archived)
 	enum app_err	 rc, e;
 	size_t		 nrow = 0;
 	struct buf	*b = &w->body;
+	struct filter	 f;
 
 	ok = int_param(r, b, "limit", &limit);
 	ok &= int_param(r, b, "offset", &offset);
-	if (!ok) {
+	filter_init(&f, archived);
+	rc = filter_parse(&f, r, b);
+	if (rc == APP_OK && f.extended) {
+		rc = list_ext(w, db, &f, limit, offset);
+		filter_free(&f);
+		return rc;
+	}
+	filter_free(&f);
+	if (!ok || rc == APP_INVALID) {
 		jsonw_qerr_close(b);
 		return APP_INVALID;
 	}
+	if (rc == APP_BADREQ)
+		resp_set_detail(w, "Invalid cursor", NULL, "");
+	if (rc != APP_OK)
+		return rc;
 	buf_reset(b);
 	/* A filter holding NUL or invalid UTF-8 names nothing stored. */
 	nomatch = (st != NULL && st->bad) || (be != NULL && be->bad);
@@ -178,6 +285,19 @@ h_list(struct req *r, struct resp *w, struct db *db, int archived)
 enum app_err
 h_ids(struct req *r, struct resp *w, struct str **ids, size_t *n)
 {
+	return h_bulk_ids(r, w, ids, n, NULL);
+}
+
+/*
+ * h_ids, and with jf set the by-filter form (SPEC 4.5): when the body
+ * has "filter", jf->given is set and *ids is empty.  jf must be zeroed
+ * by the caller, and freed with jsonw_filter_free whatever this
+ * returns.
+ */
+enum app_err
+h_bulk_ids(struct req *r, struct resp *w, struct str **ids, size_t *n,
+    struct jsonw_filter *jf)
+{
 	struct jsonw_ids	 j;
 	enum app_err		 rc;
 	size_t			 i;
@@ -190,9 +310,9 @@ h_ids(struct req *r, struct resp *w, struct str **ids, size_t *n)
 			    "bytes than Content-Length", NULL, "");
 		return rc;
 	}
-	rc = jsonw_parse_ids(r->body, r->bodylen,
+	rc = jsonw_parse_bulk(r->body, r->bodylen,
 	    r->content_length != 0 && r->bodylen > 0, r->content_type,
-	    r->max_ids, &j, &w->body);
+	    r->max_ids, &j, jf, &w->body);
 	if (rc == APP_TOOBIG) {
 		char	 msg[96];
 

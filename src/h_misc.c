@@ -1,7 +1,7 @@
 /*
- * h_misc.c: /api/health, /api/version and /api/backends/live.  None
- * touches the database: health says the responder is up (as the
- * original did).
+ * h_misc.c: /api/health, /api/version, /api/backends/live and
+ * /api/metrics.  None touches the database: health says the responder
+ * is up (as the original did).
  */
 #include "config.h"
 
@@ -9,6 +9,7 @@
 #include "resp.h"
 #include "jsonw.h"
 #include "h.h"
+#include "metrics.h"
 
 /*
  * GET /api/backends/live: the cloud backends the gateway can reach
@@ -51,4 +52,42 @@ h_version(struct req *r, struct resp *w, struct db *db, const struct str *id)
 	jsonw_strz(&w->body, PACKAGE_URL "#readme");
 	buf_addc(&w->body, '}');
 	return APP_OK;
+}
+
+/* GET /api/openapi.json: docs/openapi.json as built in (scripts/embed). */
+extern const char h_openapi_doc[];
+extern const size_t h_openapi_doc_len;
+
+enum app_err
+h_openapi(struct req *r, struct resp *w, struct db *db, const struct str *id)
+{
+	(void)r;
+	(void)db;
+	(void)id;
+	buf_add(&w->body, h_openapi_doc, h_openapi_doc_len);
+	return APP_OK;
+}
+
+/* The Prometheus text of metrics.c (only routed with metrics = on). */
+enum app_err
+h_metrics(struct req *r, struct resp *w, struct db *db, const struct str *id)
+{
+	struct buf	 b;
+	enum app_err	 rc;
+
+	(void)r;
+	(void)db;
+	(void)id;
+	buf_init(&b);
+	rc = metrics_render(&b);
+	if (rc == APP_SYSTEM)
+		resp_set_detail(w, "Metrics unavailable: ", NULL,
+		    b.p != NULL ? b.p : "");
+	else if (rc == APP_OK) {
+		buf_add(&w->body, b.p, b.len);
+		w->ctype = METRICS_CTYPE;
+		resp_header(w, "Cache-Control", "no-store");
+	}
+	buf_free(&b);
+	return rc;
 }

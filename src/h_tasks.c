@@ -24,45 +24,6 @@ h_tasks_list(struct req *r, struct resp *w, struct db *db,
 	return h_list(r, w, db, 0);
 }
 
-/* Only the five statuses uniqc writes are counted. */
-enum app_err
-h_tasks_counts(struct req *r, struct resp *w, struct db *db,
-    const struct str *id)
-{
-	static const char *const names[] = {
-		"pending", "running", "success", "failed", "cancelled"
-	};
-	int64_t		 n[NELEM(names)] = { 0 }, total = 0;
-	struct db_res	*res;
-	enum app_err	 rc;
-	size_t		 i, k, len;
-	const char	*s;
-
-	(void)r;
-	(void)id;
-	if ((rc = db_exec(db, DB_COUNTS, NULL, &res)) != APP_OK)
-		return rc;
-	for (i = 0; i < db_nrows(res); i++) {
-		s = db_text(res, i, 0, &len);
-		for (k = 0; k < NELEM(names); k++)
-			if (s != NULL && strlen(names[k]) == len &&
-			    memcmp(names[k], s, len) == 0)
-				n[k] = db_int(res, i, 1);
-	}
-	db_res_free(res);
-	buf_addc(&w->body, '{');
-	for (k = 0; k < NELEM(names); k++) {
-		buf_printf(&w->body, "\"%s\":", names[k]);
-		buf_addi(&w->body, (long long)n[k]);
-		buf_addc(&w->body, ',');
-		total += n[k];
-	}
-	buf_adds(&w->body, "\"total\":");
-	buf_addi(&w->body, (long long)total);
-	buf_addc(&w->body, '}');
-	return APP_OK;
-}
-
 static enum app_err
 not_found(struct resp *w, const char *what, const struct str *id)
 {
@@ -270,13 +231,21 @@ static enum app_err
 bulk_route(struct req *r, struct resp *w, struct db *db, int archive)
 {
 	struct str	 *ids = NULL, **sel = NULL;
+	struct jsonw_filter jf;
 	char		 *outcome = NULL;
 	size_t		  n = 0, k, count;
 	enum app_err	  rc;
 	struct buf	 *b = &w->body;
 
-	if ((rc = h_ids(r, w, &ids, &n)) != APP_OK)
+	memset(&jf, 0, sizeof(jf));
+	rc = h_bulk_ids(r, w, &ids, &n, &jf);
+	if (rc == APP_OK && jf.given)
+		rc = h_bulk_filter(w, db, archive, &jf);
+	if (rc != APP_OK || jf.given) {
+		jsonw_filter_free(&jf);
+		free_ids(ids, n);
 		return rc;
+	}
 	if ((outcome = malloc(n + 1)) == NULL ||
 	    (sel = calloc(n + 1, sizeof(*sel))) == NULL) {
 		rc = APP_NOMEM;
@@ -476,4 +445,137 @@ h_tasks_archive_expired(struct req *r, struct resp *w, struct db *db,
 	buf_addc(b, '}');
 	db_res_free(res);
 	return APP_OK;
+}
+
+static const struct str *const *cmp_base;
+
+static int
+cmp_idx(const void *a, const void *b)
+{
+	const struct str	*x = cmp_base[*(const size_t *)a];
+	const struct str	*y = cmp_base[*(const size_t *)b];
+	size_t			 n = x->len < y->len ? x->len : y->len;
+	int			 c = memcmp(x->p, y->p, n);
+
+	if (c != 0)
+		return c;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	/* Equal ids: the earlier first. */
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+/*
+ * Marks in first[] the first occurrence of each distinct id (by its
+ * bytes as written out).  Returns 0 on allocation failure.
+ */
+static int
+first_occurrences(struct str *ids, size_t n, char *first)
+{
+	size_t			 *ix, i;
+	const struct str	**v;
+
+	if ((ix = calloc(n ? n : 1, sizeof(*ix))) == NULL)
+		return 0;
+	if ((v = calloc(n ? n : 1, sizeof(*v))) == NULL) {
+		free(ix);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		ix[i] = i;
+		v[i] = &ids[i];
+	}
+	cmp_base = v;
+	qsort(ix, n, sizeof(*ix), cmp_idx);
+	for (i = 0; i < n; i++)
+		first[ix[i]] = i == 0 ||
+		    cmp_base[ix[i]]->len != cmp_base[ix[i - 1]]->len ||
+		    memcmp(cmp_base[ix[i]]->p, cmp_base[ix[i - 1]]->p,
+		    cmp_base[ix[i]]->len) != 0;
+	cmp_base = NULL;
+	free(v);
+	free(ix);
+	return 1;
+}
+
+/*
+ * POST /api/tasks/lookup {"task_ids":[...]} (SPEC 4.4): the summary of
+ * each id (archived ones with archived_at), null for an unknown one, in
+ * the order given, each id once; one statement.  A read: it runs on
+ * read_database when one is set.
+ */
+enum app_err
+h_tasks_lookup(struct req *r, struct resp *w, struct db *db,
+    const struct str *id)
+{
+	struct str	 *ids = NULL;
+	char		 *first = NULL;
+	const char	**v = NULL;
+	size_t		 *len = NULL, n = 0, i, good = 0, k = 0, out = 0, il;
+	struct buf	  arr;
+	struct db_res	 *res = NULL;
+	const char	 *pv[1], *rid;
+	enum app_err	  rc;
+	int		  have;
+	struct buf	 *b = &w->body;
+
+	(void)id;
+	buf_init(&arr);
+	if ((rc = h_ids(r, w, &ids, &n)) != APP_OK)
+		return rc;
+	if ((first = calloc(n + 1, 1)) == NULL ||
+	    (v = calloc(n + 1, sizeof(*v))) == NULL ||
+	    (len = calloc(n + 1, sizeof(*len))) == NULL ||
+	    !first_occurrences(ids, n, first)) {
+		rc = APP_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (!ids[i].bad) {
+			v[good] = ids[i].p;
+			len[good++] = ids[i].len;
+		}
+	if (good > 0) {
+		db_array(&arr, v, len, good);
+		if (arr.oom) {
+			rc = APP_NOMEM;
+			goto out;
+		}
+		pv[0] = arr.p;
+		if ((rc = db_exec(db, DB_LOOKUP, pv, &res)) != APP_OK)
+			goto out;
+	}
+	buf_adds(b, "{\"tasks\":{");
+	for (i = 0; i < n; i++) {
+		have = 0;
+		/* The rows come in the order of the good ids' first use. */
+		if (!ids[i].bad && res != NULL && k < db_nrows(res)) {
+			rid = db_text(res, k, 9, &il);
+			if (rid != NULL && il == ids[i].len &&
+			    memcmp(rid, ids[i].p, il) == 0) {
+				have = !db_isnull(res, k, 0) ? 1 : 2;
+				k++;
+			}
+		}
+		if (!first[i])
+			continue;
+		if (out++ > 0)
+			buf_addc(b, ',');
+		jsonw_str(b, ids[i].p, ids[i].len);
+		buf_addc(b, ':');
+		if (have == 1)
+			h_task_row(b, res, k - 1, 0);
+		else
+			buf_adds(b, "null");
+	}
+	buf_adds(b, "}}");
+	rc = b->oom ? APP_NOMEM : APP_OK;
+out:
+	db_res_free(res);
+	buf_free(&arr);
+	free(len);
+	free(v);
+	free(first);
+	free_ids(ids, n);
+	return rc;
 }

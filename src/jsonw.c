@@ -1,23 +1,27 @@
 /*
  * jsonw.c: JSON writing (Python-compatible escaping, ISO times, stored
- * JSON passed through minified) and bulk-body parsing, with no JSON
- * library.
+ * JSON passed through minified) and bulk-body parsing.  The only file
+ * that includes json-c.
  *
- * Why a parser of our own rather than json-c's: FastAPI reports invalid
+ * Why a parser of our own in front of json-c: FastAPI reports invalid
  * JSON with Python's message and character offset ("Expecting ','
  * delimiter" at 17), and echoes bad values in the "input" of a 422
  * with their text (a 30-digit integer stays 30 digits).  json_tokener
  * reports neither the same way and clamps big integers, so this file
- * checks with Python's rules, then walks a bulk body in place, with no
- * tree (see "bulk bodies, scanned in place").
+ * scans with Python's rules.  A bulk body is then walked in place, with
+ * no tree (see "bulk bodies, scanned in place"); the pj scanner can
+ * still build a json-c tree (build), which nothing uses any more.
  */
 #include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <json-c/json.h>
 
 #include "buf.h"
 #include "req.h"
@@ -371,9 +375,11 @@ struct pj {
 	size_t		 errpos;	/* byte offset */
 	const char	*errmsg;
 	int		 depth;
+	int		 build;		/* build json-c objects */
 };
 
-static void pj_value(struct pj *, size_t *, int *);
+static json_object *pj_value(struct pj *, size_t *, int *);
+static int unstorable(json_object *);
 
 static size_t
 pj_ws(const struct pj *p, size_t i)
@@ -437,17 +443,35 @@ pj_string_check(struct pj *p, size_t q, size_t *end)
 	}
 }
 
-/* Skips the string at s[*idx]; *err is 1 when it is not valid. */
-static void
+static json_object *
 pj_string(struct pj *p, size_t *idx, int *err)
 {
-	size_t	 end;
+	size_t		 end;
+	struct buf	 b;
+	json_object	*o;
+	int		 lone = 0;
 
 	if (!pj_string_check(p, *idx, &end)) {
 		*err = 1;
-		return;
+		return NULL;
+	}
+	o = NULL;
+	if (p->build) {
+		buf_init(&b);
+		buf_add(&b, "", 0);
+		unescape(&b, p->s + *idx + 1, end - *idx - 2, &lone);
+		if (b.oom || (o = json_object_new_string_len(b.p, (int)b.len)) == NULL) {
+			buf_free(&b);
+			*err = 2;
+			return NULL;
+		}
+		/* Lone surrogates cannot be stored: mark the string. */
+		if (lone)
+			json_object_set_userdata(o, (void *)1, NULL);
+		buf_free(&b);
 	}
 	*idx = end;
+	return o;
 }
 
 /* Match Python's NUMBER_RE; returns the end or 0 for no match. */
@@ -495,16 +519,78 @@ lit(const struct pj *p, size_t i, const char *w)
 	return p->n - i >= l && memcmp(p->s + i, w, l) == 0;
 }
 
-static void
+/*
+ * A number or literal from its text; json-c serializes the text given,
+ * so echoes keep it.  NaN and Infinity (which Python accepts) echo as
+ * null, since JSON has no spelling for them.
+ */
+static json_object *
+pj_number_obj(const char *s, size_t n, int isint)
+{
+	char		*t;
+	json_object	*o;
+	char		*ep;
+	long long	 v;
+
+	if ((t = strndup(s, n)) == NULL)
+		return NULL;
+	if (isint) {
+		errno = 0;
+		v = strtoll(t, &ep, 10);
+		if (errno == 0 && *ep == '\0') {
+			free(t);
+			return json_object_new_int64(v);
+		}
+	}
+	o = json_object_new_double_s(strtod(t, NULL), t);
+	free(t);
+	return o;
+}
+
+/*
+ * json-c keys are C strings, and a key may hold "\u0000": cut at the
+ * NUL it would become another key ("task_ids\u0000x" taken for
+ * "task_ids").  Such a key is stored with each NUL as 0xFF, a byte no
+ * key can otherwise hold (the body is valid UTF-8, unescaping makes
+ * UTF-8), and put_key() turns it back.  Returns json-c's result.
+ */
+static int
+add_member(json_object *o, json_object *k, json_object *v)
+{
+	const char	*ks = json_object_get_string(k);
+	size_t		 kl = (size_t)json_object_get_string_len(k), i;
+	char		*t;
+	int		 rc;
+
+	if (memchr(ks, '\0', kl) == NULL)
+		return json_object_object_add(o, ks, v);
+	if ((t = malloc(kl + 1)) == NULL)
+		return -1;
+	for (i = 0; i < kl; i++)
+		t[i] = ks[i] == '\0' ? (char)0xFF : ks[i];
+	t[kl] = '\0';
+	rc = json_object_object_add(o, t, v);
+	free(t);
+	return rc;
+}
+
+static json_object *
 pj_container(struct pj *p, size_t *idx, int *err, int obj)
 {
 	size_t		 i = *idx + 1;
+	json_object	*o = NULL, *v, *k;
+	int		 e2;
 	char		 close = obj ? '}' : ']';
 
 	if (++p->depth > MAX_DEPTH) {
 		pj_fail(p, "Maximum nesting depth exceeded", *idx);
 		*err = 1;
-		return;
+		return NULL;
+	}
+	if (p->build && (o = obj ? json_object_new_object() :
+	    json_object_new_array()) == NULL) {
+		*err = 2;
+		return NULL;
 	}
 	i = pj_ws(p, i);
 	if (i < p->n && p->s[i] == close) {
@@ -512,25 +598,48 @@ pj_container(struct pj *p, size_t *idx, int *err, int obj)
 		goto done;
 	}
 	for (;;) {
+		k = NULL;
 		if (obj) {
 			if (i >= p->n || p->s[i] != '"') {
 				pj_fail(p, "Expecting property name enclosed "
 				    "in double quotes", i);
+				goto fail1;
+			}
+			e2 = 0;
+			k = pj_string(p, &i, &e2);
+			if (e2) {
+				*err = e2;
 				goto fail;
 			}
-			pj_string(p, &i, err);
-			if (*err)
-				return;
 			i = pj_ws(p, i);
 			if (i >= p->n || p->s[i] != ':') {
+				json_object_put(k);
 				pj_fail(p, "Expecting ':' delimiter", i);
-				goto fail;
+				goto fail1;
 			}
 			i = pj_ws(p, i + 1);
 		}
-		pj_value(p, &i, err);
-		if (*err)
-			return;
+		e2 = 0;
+		v = pj_value(p, &i, &e2);
+		if (e2) {
+			json_object_put(k);
+			*err = e2;
+			goto fail;
+		}
+		if (p->build) {
+			int	 rc;
+
+			if (obj)
+				rc = add_member(o, k, v);
+			else
+				rc = json_object_array_add(o, v);
+			json_object_put(k);
+			if (rc != 0) {
+				json_object_put(v);
+				*err = 2;
+				goto fail;
+			}
+		}
 		i = pj_ws(p, i);
 		if (i < p->n && p->s[i] == close) {
 			i++;
@@ -538,62 +647,72 @@ pj_container(struct pj *p, size_t *idx, int *err, int obj)
 		}
 		if (i >= p->n || p->s[i] != ',') {
 			pj_fail(p, "Expecting ',' delimiter", i);
-			goto fail;
+			goto fail1;
 		}
 		i = pj_ws(p, i + 1);
 	}
 done:
 	p->depth--;
 	*idx = i;
-	return;
-fail:
+	return o;
+fail1:
 	*err = 1;
+fail:
+	json_object_put(o);
+	return NULL;
 }
 
 /*
- * Skips one JSON value at s[*idx]; *err is 1 for a JSON error (p->errmsg
- * set).  Python's StopIteration is "Expecting value".
+ * One JSON value at s[*idx]; *err is 1 for a JSON error (p->errmsg set),
+ * 2 for allocation failure.  Python's StopIteration is "Expecting value".
  */
-static void
+static json_object *
 pj_value(struct pj *p, size_t *idx, int *err)
 {
 	size_t		 i = *idx, e;
 	int		 isint;
+	json_object	*o = NULL;
 
 	if (i >= p->n) {
 		pj_fail(p, "Expecting value", i);
 		*err = 1;
-		return;
+		return NULL;
 	}
 	switch (p->s[i]) {
 	case '"':
-		pj_string(p, idx, err);
-		return;
+		return pj_string(p, idx, err);
 	case '{':
-		pj_container(p, idx, err, 1);
-		return;
+		return pj_container(p, idx, err, 1);
 	case '[':
-		pj_container(p, idx, err, 0);
-		return;
+		return pj_container(p, idx, err, 0);
 	}
-	if (lit(p, i, "null") || lit(p, i, "true")) {
+	if (lit(p, i, "null")) {
 		*idx = i + 4;
-		return;
+		return NULL;
 	}
-	if (lit(p, i, "false")) {
-		*idx = i + 5;
-		return;
+	if (lit(p, i, "true") || lit(p, i, "false")) {
+		e = p->s[i] == 't' ? 4 : 5;
+		if (p->build && (o = json_object_new_boolean(e == 4)) == NULL)
+			*err = 2;
+		*idx = i + e;
+		return o;
 	}
 	if (lit(p, i, "NaN") || lit(p, i, "Infinity") || lit(p, i, "-Infinity")) {
-		*idx = i + (p->s[i] == 'N' ? 3 : p->s[i] == 'I' ? 8 : 9);
-		return;
+		e = p->s[i] == 'N' ? 3 : p->s[i] == 'I' ? 8 : 9;
+		if (p->build && (o = json_object_new_double_s(NAN, "null")) == NULL)
+			*err = 2;
+		*idx = i + e;
+		return o;
 	}
 	if ((e = pj_number(p, i, &isint)) == 0) {
 		pj_fail(p, "Expecting value", i);
 		*err = 1;
-		return;
+		return NULL;
 	}
+	if (p->build && (o = pj_number_obj(p->s + i, e - i, isint)) == NULL)
+		*err = 2;
 	*idx = e;
+	return o;
 }
 
 /* Character (code point) offset of byte offset pos in valid UTF-8. */
@@ -608,21 +727,24 @@ char_offset(const char *s, size_t pos)
 	return c;
 }
 
-/* Checks the whole text: one value, then only whitespace. */
-static void
+static json_object *
 pj_parse(struct pj *p, int *err)
 {
-	size_t	 i;
+	size_t		 i;
+	json_object	*o;
 
 	i = pj_ws(p, 0);
-	pj_value(p, &i, err);
+	o = pj_value(p, &i, err);
 	if (*err)
-		return;
+		return NULL;
 	i = pj_ws(p, i);
 	if (i != p->n) {
+		json_object_put(o);
 		pj_fail(p, "Extra data", i);
 		*err = 1;
+		return NULL;
 	}
+	return o;
 }
 
 /*
@@ -673,6 +795,78 @@ jsonw_is_json_type(const char *ct)
 	return sl > 5 && strncasecmp(end - 5, "+json", 5) == 0;
 }
 
+/* Writes an object key stored by add_member(). */
+static void
+put_key(struct buf *b, const char *key)
+{
+	struct buf	 t;
+	const char	*q;
+
+	if (strchr(key, 0xFF) == NULL) {
+		jsonw_strz(b, key);
+		return;
+	}
+	buf_init(&t);
+	for (q = key; *q != '\0'; q++)
+		buf_addc(&t, *q == (char)0xFF ? '\0' : *q);
+	if (t.oom)
+		b->oom = 1;
+	else
+		jsonw_str(b, t.p, t.len);
+	buf_free(&t);
+}
+
+/* Writes a json-c value (NULL is null) compactly, Python-style. */
+static void
+put_value(struct buf *b, json_object *o)
+{
+	size_t	 i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_null:
+		buf_adds(b, "null");
+		break;
+	case json_type_boolean:
+		buf_adds(b, json_object_get_boolean(o) ? "true" : "false");
+		break;
+	case json_type_int:
+		buf_addi(b, (long long)json_object_get_int64(o));
+		break;
+	case json_type_double:
+		buf_adds(b, json_object_to_json_string(o));
+		break;
+	case json_type_string:
+		jsonw_str(b, json_object_get_string(o),
+		    (size_t)json_object_get_string_len(o));
+		break;
+	case json_type_array:
+		buf_addc(b, '[');
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				buf_addc(b, ',');
+			put_value(b, json_object_array_get_idx(o, i));
+		}
+		buf_addc(b, ']');
+		break;
+	case json_type_object: {
+		int	 first = 1;
+
+		buf_addc(b, '{');
+		json_object_object_foreach(o, key, val) {
+			if (!first)
+				buf_addc(b, ',');
+			first = 0;
+			put_key(b, key);
+			buf_addc(b, ':');
+			put_value(b, val);
+		}
+		buf_addc(b, '}');
+		break;
+	}
+	}
+}
+
 static void
 berr_open(struct buf *b, const char *type)
 {
@@ -720,6 +914,8 @@ jsonw_ids_free(struct jsonw_ids *ids)
 
 /* At most this many string_type errors are listed in one 422 (README). */
 #define JSONW_MAX_ITEM_ERRORS	1000
+/* A by-filter bulk body (SPEC 4.5) is built as a tree: its size bound. */
+#define JSONW_MAX_FILTER_BODY	65536
 
 /* The end of the (valid) value at s[i]. */
 static size_t
@@ -727,7 +923,7 @@ skip_value(struct pj *p, size_t i)
 {
 	int	 err = 0;
 
-	pj_value(p, &i, &err);
+	(void)pj_value(p, &i, &err);
 	return i;
 }
 
@@ -934,10 +1130,272 @@ enum app_err
 jsonw_parse_ids(const char *body, size_t len, int have_body,
     const char *ctype, size_t max_ids, struct jsonw_ids *out, struct buf *err)
 {
+	return jsonw_parse_bulk(body, len, have_body, ctype, max_ids, out,
+	    NULL, err);
+}
+
+static const char *const fkeys[] = {
+	"status", "backend", "status_in", "backend_in", "has_result",
+	"submitted_after", "submitted_before", "updated_after",
+	"updated_before", "metadata"
+};
+
+/* A string into s (a lone surrogate marks it bad); 0 on no memory. */
+static int
+take_str(struct str *s, json_object *o)
+{
+	if (!req_str_set(s, json_object_get_string(o),
+	    (size_t)json_object_get_string_len(o)))
+		return 0;
+	if (json_object_get_userdata(o) != NULL)
+		s->bad = 1;
+	return 1;
+}
+
+/* One 422 item at ["body",<loc...>] with the value as input. */
+static void
+berr(struct buf *err, const char *type, const char *loc, const char *msg,
+    json_object *in)
+{
+	berr_open(err, type);
+	buf_adds(err, loc);
+	berr_close(err, msg);
+	put_value(err, in);
+	buf_addc(err, '}');
+}
+
+/*
+ * The by-filter form of a bulk body (SPEC 4.5): "filter" (an object of
+ * the 4.1 filters, unknown keys refused), "dry_run", "max_affected".
+ * Returns APP_OK, APP_INVALID with the items in err (unclosed), or
+ * APP_NOMEM.
+ */
+static enum app_err
+parse_filter(json_object *root, json_object *flt, struct jsonw_filter *f,
+    struct buf *err)
+{
+	json_object	*v;
+	struct buf	 loc;
+	size_t		 i, k, n;
+	int		 bad = 0, b;
+	int64_t		 us;
+
+	f->given = 1;
+	f->has_result = -1;
+	buf_init(&loc);
+	if (json_object_object_get_ex(root, "task_ids", &v)) {
+		berr_open(err, "value_error");
+		berr_close(err, "Value error, give task_ids or filter, not both");
+		put_value(err, root);
+		buf_addc(err, '}');
+		bad = 1;
+	}
+	if (!json_object_is_type(flt, json_type_object)) {
+		berr(err, "model_attributes_type", ",\"filter\"", "Input should "
+		    "be a valid dictionary or object to extract fields from", flt);
+		bad = 1;
+	} else {
+		json_object_object_foreach(flt, key, val) {
+			for (k = 0; k < NELEM(fkeys); k++)
+				if (strcmp(key, fkeys[k]) == 0)
+					break;
+			buf_reset(&loc);
+			buf_adds(&loc, ",\"filter\",");
+			if (k == NELEM(fkeys)) {
+				put_key(&loc, key);
+				berr(err, "extra_forbidden", loc.p, "Extra inputs "
+				    "are not permitted", val);
+				bad = 1;
+				continue;
+			}
+			jsonw_strz(&loc, key);
+			if (val == NULL)
+				continue;	/* null: not given */
+			if (k < 2) {
+				if (!json_object_is_type(val, json_type_string)) {
+					berr(err, "string_type", loc.p, "Input "
+					    "should be a valid string", val);
+					bad = 1;
+				} else if (!take_str(k == 0 ? &f->status :
+				    &f->backend, val))
+					goto nomem;
+				else if (k == 0)
+					f->has_status = 1;
+				else
+					f->has_backend = 1;
+			} else if (k < 4) {
+				struct str	**list = k == 2 ? &f->status_in :
+				    &f->backend_in;
+				size_t		 *nl = k == 2 ? &f->nstatus_in :
+				    &f->nbackend_in;
+
+				if (!json_object_is_type(val, json_type_array)) {
+					berr(err, "list_type", loc.p, "Input "
+					    "should be a valid list", val);
+					bad = 1;
+					continue;
+				}
+				n = json_object_array_length(val);
+				if ((*list = calloc(n + 1, sizeof(**list))) == NULL)
+					goto nomem;
+				if (k == 2)
+					f->has_status_in = 1;
+				else
+					f->has_backend_in = 1;
+				for (i = 0; i < n; i++) {
+					json_object *it =
+					    json_object_array_get_idx(val, i);
+
+					if (!json_object_is_type(it,
+					    json_type_string)) {
+						size_t	 l0 = loc.len;
+
+						buf_addc(&loc, ',');
+						buf_addu(&loc, i);
+						berr(err, "string_type", loc.p,
+						    "Input should be a valid "
+						    "string", it);
+						loc.len = l0;
+						loc.p[l0] = '\0';
+						bad = 1;
+						continue;
+					}
+					if (!take_str(&(*list)[(*nl)++], it))
+						goto nomem;
+				}
+			} else if (k == 4) {
+				if (!json_object_is_type(val, json_type_boolean)) {
+					berr(err, "bool_type", loc.p, "Input "
+					    "should be a valid boolean", val);
+					bad = 1;
+				} else
+					f->has_result = json_object_get_boolean(val);
+			} else if (k < 9) {
+				if (!json_object_is_type(val, json_type_string)) {
+					berr(err, "datetime_type", loc.p, "Input "
+					    "should be a valid datetime", val);
+					bad = 1;
+				} else if (!req_parse_datetime(
+				    json_object_get_string(val),
+				    (size_t)json_object_get_string_len(val), &us)) {
+					berr(err, "datetime_from_date_parsing",
+					    loc.p, "Input should be a valid "
+					    "datetime or date, invalid date-time "
+					    "format", val);
+					bad = 1;
+				} else {
+					f->tset[k - 5] = 1;
+					f->t[k - 5] = us;
+				}
+			} else {
+				buf_init(&f->meta);
+				put_value(&f->meta, val);
+				f->has_meta = 1;
+				f->meta_nomatch = unstorable(val);
+			}
+		}
+	}
+	if (json_object_object_get_ex(root, "dry_run", &v) && v != NULL) {
+		if (!json_object_is_type(v, json_type_boolean)) {
+			berr(err, "bool_type", ",\"dry_run\"", "Input should be "
+			    "a valid boolean", v);
+			bad = 1;
+		} else
+			f->dry_run = json_object_get_boolean(v);
+	}
+	b = json_object_object_get_ex(root, "max_affected", &v) && v != NULL;
+	if (b && (!json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) < 0)) {
+		berr(err, "int_type", ",\"max_affected\"", "Input should be a "
+		    "valid integer greater than or equal to 0", v);
+		bad = 1;
+	} else if (b) {
+		f->has_max = 1;
+		f->max_affected = json_object_get_int64(v);
+	} else if (!f->dry_run) {
+		berr(err, "missing", ",\"max_affected\"", "Field required",
+		    root);
+		bad = 1;
+	}
+	buf_free(&loc);
+	if (f->meta.oom)
+		return APP_NOMEM;
+	return bad ? APP_INVALID : APP_OK;
+nomem:
+	buf_free(&loc);
+	return APP_NOMEM;
+}
+
+void
+jsonw_filter_free(struct jsonw_filter *f)
+{
+	size_t	 i;
+
+	if (f == NULL)
+		return;
+	req_str_free(&f->status);
+	req_str_free(&f->backend);
+	for (i = 0; i < f->nstatus_in; i++)
+		req_str_free(&f->status_in[i]);
+	for (i = 0; i < f->nbackend_in; i++)
+		req_str_free(&f->backend_in[i]);
+	free(f->status_in);
+	free(f->backend_in);
+	buf_free(&f->meta);
+	memset(f, 0, sizeof(*f));
+}
+
+/*
+ * The by-filter form, on a body already checked with Python's grammar:
+ * the filter needs the values themselves, so the body is built as a
+ * json-c tree here -- only here, and only for a body of at most
+ * JSONW_MAX_FILTER_BODY bytes (a larger one is 413): a tree costs tens
+ * of bytes per value, and a filter is a few hundred bytes.  Returns as
+ * jsonw_parse_bulk.
+ */
+static enum app_err
+bulk_filter(struct pj *chk, struct jsonw_filter *bk, struct buf *err)
+{
+	struct pj	 p;
+	json_object	*root, *flt = NULL;
+	int		 perr = 0;
+	enum app_err	 rc;
+
+	if (chk->n > JSONW_MAX_FILTER_BODY)
+		return APP_TOOBIG;
+	memset(&p, 0, sizeof(p));
+	p.s = chk->s;
+	p.n = chk->n;
+	p.build = 1;
+	root = pj_parse(&p, &perr);
+	if (perr != 0 || root == NULL) {
+		json_object_put(root);
+		return APP_NOMEM;	/* checked before: only memory fails */
+	}
+	(void)json_object_object_get_ex(root, "filter", &flt);
+	if ((rc = parse_filter(root, flt, bk, err)) == APP_INVALID)
+		buf_adds(err, "]}");
+	json_object_put(root);
+	if (err->oom)
+		rc = APP_NOMEM;
+	return rc;
+}
+
+/*
+ * jsonw_parse_ids, and with bk set the by-filter form of SPEC 4.5: a
+ * body with "filter" fills bk (bk->given set; free with
+ * jsonw_filter_free whatever this returns) instead of the ids.
+ */
+enum app_err
+jsonw_parse_bulk(const char *body, size_t len, int have_body,
+    const char *ctype, size_t max_ids, struct jsonw_ids *out,
+    struct jsonw_filter *bk, struct buf *err)
+{
 	struct pj	 p;
 	struct buf	 t;
 	struct str	*ids;
 	size_t		 i, e, n = 0, cap = 0, nbad = 0, tv = SIZE_MAX;
+	size_t		 fv = SIZE_MAX;
 	int		 perr = 0, lone;
 	enum app_err	 rc = APP_OK;
 
@@ -973,7 +1431,7 @@ jsonw_parse_ids(const char *body, size_t len, int have_body,
 	memset(&p, 0, sizeof(p));
 	p.s = body;
 	p.n = len;
-	pj_parse(&p, &perr);
+	(void)pj_parse(&p, &perr);
 	if (perr != 0) {
 		berr_open(err, "json_invalid");
 		buf_addc(err, ',');
@@ -1000,7 +1458,10 @@ jsonw_parse_ids(const char *body, size_t len, int have_body,
 		buf_adds(err, "}]}");
 		return err->oom ? APP_NOMEM : APP_INVALID;
 	}
-	/* The last "task_ids" member wins, as in a Python dict. */
+	/*
+	 * The last "task_ids" (and "filter") member wins, as in a Python
+	 * dict.
+	 */
 	i = pj_ws(&p, i + 1);
 	while (body[i] != '}') {
 		lone = 0;
@@ -1013,11 +1474,15 @@ jsonw_parse_ids(const char *body, size_t len, int have_body,
 		i = pj_ws(&p, pj_ws(&p, e) + 1);
 		if (t.len == 8 && memcmp(t.p, "task_ids", 8) == 0)
 			tv = i;
+		else if (t.len == 6 && memcmp(t.p, "filter", 6) == 0)
+			fv = lit(&p, i, "null") ? SIZE_MAX : i;
 		buf_free(&t);
 		i = pj_ws(&p, skip_value(&p, i));
 		if (body[i] == ',')
 			i = pj_ws(&p, i + 1);
 	}
+	if (bk != NULL && fv != SIZE_MAX)
+		return bulk_filter(&p, bk, err);
 	if (tv == SIZE_MAX)
 		return APP_OK;		/* defaults to [] */
 	if (body[tv] != '[') {
@@ -1090,4 +1555,73 @@ out:
 	if (err->oom)
 		rc = APP_NOMEM;
 	return rc;
+}
+
+/* 1 when o holds nothing jsonb can store (NaN, NUL, lone surrogates). */
+static int
+unstorable(json_object *o)
+{
+	size_t	 i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_double:
+		/* NaN and Infinity were given the text null (pj_value). */
+		return strcmp(json_object_to_json_string(o), "null") == 0;
+	case json_type_string:
+		return json_object_get_userdata(o) != NULL ||
+		    memchr(json_object_get_string(o), '\0',
+		    (size_t)json_object_get_string_len(o)) != NULL;
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++)
+			if (unstorable(json_object_array_get_idx(o, i)))
+				return 1;
+		return 0;
+	case json_type_object: {
+		json_object_object_foreach(o, key, val) {
+			if (strchr(key, 0xFF) != NULL || unstorable(val))
+				return 1;
+		}
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+/*
+ * A JSON query parameter (the metadata filter of SPEC 4.1): checks
+ * s[0..n) with Python's grammar and writes it compactly to out, for a
+ * jsonb parameter.  Returns 1 when it is JSON (*nomatch set when it
+ * holds what jsonb cannot store, so it contains nothing stored), else
+ * 0 with the 422 message in msg ("Invalid JSON: <reason> at character
+ * <offset>").  APP_NOMEM shows as out->oom.
+ */
+int
+jsonw_query_json(const char *s, size_t n, struct buf *out, int *nomatch,
+    struct buf *msg)
+{
+	struct pj	 p;
+	json_object	*root;
+	int		 perr = 0;
+
+	*nomatch = 0;
+	memset(&p, 0, sizeof(p));
+	p.s = s;
+	p.n = n;
+	p.build = 1;
+	root = pj_parse(&p, &perr);
+	if (perr == 2) {
+		out->oom = 1;
+		return 1;
+	}
+	if (perr == 1) {
+		buf_printf(msg, "Invalid JSON: %s at character %zu", p.errmsg,
+		    char_offset(s, p.errpos));
+		return 0;
+	}
+	*nomatch = unstorable(root);
+	put_value(out, root);
+	json_object_put(root);
+	return 1;
 }

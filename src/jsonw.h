@@ -1,6 +1,5 @@
 /*
- * jsonw.h: JSON in and out, with no JSON library (json-c serves only
- * the fuzzers' oracles).
+ * jsonw.h: JSON in and out.  The only module that includes json-c.
  *
  * Output is compact and escaped exactly as Python's
  * json.dumps(ensure_ascii=False, separators=(",", ":")) does, because
@@ -16,6 +15,8 @@
 #include <stdint.h>
 
 #include "app.h"
+#include "buf.h"
+#include "req.h"
 
 struct buf;
 struct str;
@@ -44,10 +45,35 @@ struct jsonw_ids {
 	size_t		 n;
 };
 
+/* The by-filter form of a bulk body (SPEC 4.5). */
+struct jsonw_filter {
+	int		 given;		/* the body had "filter" */
+	int		 dry_run;
+	int		 has_max;
+	int64_t		 max_affected;
+	int		 has_status, has_backend;
+	struct str	 status, backend;
+	int		 has_status_in, has_backend_in;
+	struct str	*status_in, *backend_in;
+	size_t		 nstatus_in, nbackend_in;
+	int		 has_result;	/* -1: not given */
+	int		 tset[4];	/* submitted_, updated_ after/before */
+	int64_t		 t[4];		/* unix microseconds */
+	int		 has_meta, meta_nomatch;
+	struct buf	 meta;		/* compact JSON */
+};
+
+enum app_err	 jsonw_parse_bulk(const char *body, size_t len, int have_body,
+		    const char *content_type, size_t max_ids,
+		    struct jsonw_ids *, struct jsonw_filter *, struct buf *err) WUR;
+void		 jsonw_filter_free(struct jsonw_filter *);
 enum app_err	 jsonw_parse_ids(const char *body, size_t len, int have_body,
 		    const char *content_type, size_t max_ids,
 		    struct jsonw_ids *, struct buf *err) WUR;
 void		 jsonw_ids_free(struct jsonw_ids *);
+
+int		 jsonw_query_json(const char *, size_t, struct buf *out,
+		    int *nomatch, struct buf *msg);
 
 /* Exposed for unit tests and fuzzing: the Python-compatible checker. */
 int		 jsonw_py_check(const char *, size_t, size_t *pos,

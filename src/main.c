@@ -23,6 +23,7 @@
 #include "db.h"
 #include "gw.h"
 #include "jsonw.h"
+#include "metrics.h"
 #include "req.h"
 #include "resp.h"
 #include "route.h"
@@ -195,6 +196,42 @@ rest_standby(struct app *a, struct req *r, const struct resp *w,
 }
 
 /*
+ * SPEC 4.3: the tag of a GET's answer, read before the answer (so it
+ * is never newer than it) with one cheap statement on the connection
+ * the answer will use; routes that never touch the database (health,
+ * version, the OpenAPI document) answer the same until the binary
+ * changes.  Sets w->etag, and answers 304 (w->status 304) when
+ * If-None-Match holds it.  When the counter cannot be read (database
+ * down) there is no tag: the handler then answers as it would (a 503
+ * when it needs the database, a 404 or 422 when it does not, as
+ * before the tags), and a 200 it gives without the database (a filter
+ * that names nothing) goes without an ETag.
+ */
+static enum app_err
+etag(struct req *r, struct resp *w, struct db *db, const struct route *rt)
+{
+	struct db_res	*res;
+
+	if (strcmp(r->method, "GET") != 0)
+		return APP_OK;
+	if (rt->flags & ROUTE_OPEN)
+		snprintf(w->etag, sizeof(w->etag), "\"%s.static\"",
+		    PACKAGE_VERSION);
+	else {
+		if (db_exec(db, DB_ETAG, NULL, &res) != APP_OK)
+			return APP_OK;
+		snprintf(w->etag, sizeof(w->etag), "\"%s.%llx.%llx\"",
+		    PACKAGE_VERSION,
+		    (unsigned long long)(db_nrows(res) ? db_int(res, 0, 1) : 0),
+		    (unsigned long long)(db_nrows(res) ? db_int(res, 0, 0) : 0));
+		db_res_free(res);
+	}
+	if (resp_etag_match(r->if_none_match, w->etag))
+		w->status = 304;
+	return APP_OK;
+}
+
+/*
  * Serves one request.  Returns 1 when its response broke off after the
  * headers went out (the caller aborts the connection), else 0.
  */
@@ -207,7 +244,8 @@ serve(struct app *a, struct gw *g, struct req *r)
 	struct str		 param;
 	struct db		*db;
 	enum app_err		 rc = APP_OK;
-	double			 t0 = now_ms();
+	double			 t0 = now_ms(), ms;
+	size_t			 mroute = route_count;	/* metrics: none */
 	char			 ra[16];
 	const char		*note = NULL;
 	char			 fnote[384];
@@ -233,6 +271,7 @@ serve(struct app *a, struct gw *g, struct req *r)
 	route_match(r->method, r->dpath, r->dpathlen, &rr);
 	switch (rr.kind) {
 	case ROUTE_FOUND:
+		mroute = (size_t)(rr.route - route_table);
 		if (rr.route->flags & ROUTE_OPEN)
 			break;
 		auth_check(&a->auth, r, rr.route->flags & ROUTE_WRITE, &av);
@@ -265,13 +304,16 @@ serve(struct app *a, struct gw *g, struct req *r)
 	if (param.len > r->max_id_len)
 		param.bad = 1;
 	db = route_db(a, rr.route);
-	rc = rr.route->handler(r, &w, db, rr.param ? &param : NULL);
+	if ((rc = etag(r, &w, db, rr.route)) == APP_OK && w.status != 304)
+		rc = rr.route->handler(r, &w, db, rr.param ? &param : NULL);
 	if (db == a->rdb && rc != APP_OK) {
 		if (rest_standby(a, r, &w, rc)) {
 			resp_reset(&w);
 			db = a->db;
-			rc = rr.route->handler(r, &w, db,
-			    rr.param ? &param : NULL);
+			if ((rc = etag(r, &w, db, rr.route)) == APP_OK &&
+			    w.status != 304)
+				rc = rr.route->handler(r, &w, db,
+				    rr.param ? &param : NULL);
 		} else if (rc == APP_CONFLICT)
 			rc = APP_DBDOWN;	/* a recovery conflict, lasting */
 	}
@@ -305,9 +347,12 @@ done:
 		}
 	}
 	resp_finish(&w);
+	/* The end time (vDSO, no system call) only when something uses it. */
+	ms = metrics_enabled() || a->cfg.log_requests || w.status >= 500 ?
+	    now_ms() - t0 : 0;
+	metrics_request(mroute, w.status, ms, w.sent);
 	if (a->cfg.log_requests || w.status >= 500)
-		log_request(r, w.status, now_ms() - t0,
-		    w.status >= 500 ? note : NULL);
+		log_request(r, w.status, ms, w.status >= 500 ? note : NULL);
 	req_str_free(&param);
 	resp_free(&w);
 	return 0;
@@ -366,6 +411,12 @@ main(int argc, char *argv[])
 	if (a.cfgbad)
 		fprintf(stderr, "taskgate[%ld]: error config: %s\n",
 		    (long)getpid(), a.cfgerr);
+	else if (a.cfg.metrics) {
+		route_show(ROUTE_METRICS);
+		if (!metrics_init(a.cfg.metrics_dir, why, sizeof(why)))
+			fprintf(stderr, "taskgate[%ld]: error metrics: %s\n",
+			    (long)getpid(), why);
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
@@ -444,6 +495,7 @@ main(int argc, char *argv[])
 		sigprocmask(SIG_UNBLOCK, &stopset, NULL);
 	}
 	gw_close(g);
+	metrics_close();
 	db_free(a.rdb);
 	db_free(a.db);
 	auth_free(&a.auth);

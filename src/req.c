@@ -507,6 +507,7 @@ req_init(struct req *r, req_getenv_fn get, void *ctx, req_read_fn rd,
 	r->remote_user = dupenv(get, ctx, "REMOTE_USER", &oom);
 	r->authorization = dupenv(get, ctx, "HTTP_AUTHORIZATION", &oom);
 	r->origin = dupenv(get, ctx, "HTTP_ORIGIN", &oom);
+	r->if_none_match = dupenv(get, ctx, "HTTP_IF_NONE_MATCH", &oom);
 	r->fwd_host = dupenv(get, ctx, "HTTP_X_FORWARDED_HOST", &oom);
 	r->fwd_proto = dupenv(get, ctx, "HTTP_X_FORWARDED_PROTO", &oom);
 	r->acr_method = dupenv(get, ctx, "HTTP_ACCESS_CONTROL_REQUEST_METHOD",
@@ -537,6 +538,7 @@ req_free(struct req *r)
 	free(r->remote_user);
 	free(r->authorization);
 	free(r->origin);
+	free(r->if_none_match);
 	free(r->fwd_host);
 	free(r->fwd_proto);
 	free(r->acr_method);
@@ -597,4 +599,107 @@ req_body(struct req *r, size_t limit)
 	r->body = buf_steal(&b);
 	r->body_read = 1;
 	return APP_OK;
+}
+
+static int
+digits(const char *s, size_t n, size_t i, size_t k, int *v)
+{
+	size_t	 j;
+
+	*v = 0;
+	if (i + k > n)
+		return 0;
+	for (j = i; j < i + k; j++) {
+		if (s[j] < '0' || s[j] > '9')
+			return 0;
+		*v = *v * 10 + (s[j] - '0');
+	}
+	return 1;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t		 era;
+	unsigned	 yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+/*
+ * An ISO 8601 date-time of the query filters (SPEC 4.1), as pydantic
+ * reads one: YYYY-MM-DD, optionally followed by T (or t, or a space)
+ * and HH:MM[:SS[.ffffff]] and an offset Z, z, +HH, +HHMM or +HH:MM;
+ * without an offset it is UTC; a date alone is its midnight.  Years
+ * 0001-9999, up to 6 fraction digits.  Returns 1 and sets *out
+ * (microseconds since the unix epoch, UTC), or 0.
+ */
+int
+req_parse_datetime(const char *s, size_t n, int64_t *out)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int		 y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, v;
+	int64_t		 us = 0, scale = 100000, t;
+	size_t		 i = 10;
+	int		 sign = 0;
+
+	if (!digits(s, n, 0, 4, &y) || n < 10 || s[4] != '-' ||
+	    !digits(s, n, 5, 2, &mo) || s[7] != '-' || !digits(s, n, 8, 2, &d))
+		return 0;
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 ||
+	    y % 400 == 0))))
+		return 0;
+	if (i < n) {
+		if (s[i] != 'T' && s[i] != 't' && s[i] != ' ')
+			return 0;
+		if (!digits(s, n, i + 1, 2, &h) || i + 3 >= n ||
+		    s[i + 3] != ':' || !digits(s, n, i + 4, 2, &mi) ||
+		    h > 23 || mi > 59)
+			return 0;
+		i += 6;
+		if (i < n && s[i] == ':') {
+			if (!digits(s, n, i + 1, 2, &sec) || sec > 59)
+				return 0;
+			i += 3;
+			if (i < n && (s[i] == '.' || s[i] == ',')) {
+				if (++i >= n || s[i] < '0' || s[i] > '9')
+					return 0;
+				for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+					if (scale == 0)
+						return 0;
+					us += (s[i] - '0') * scale;
+					scale /= 10;
+				}
+			}
+		}
+		if (i < n && (s[i] == 'Z' || s[i] == 'z'))
+			i++;
+		else if (i < n && (s[i] == '+' || s[i] == '-')) {
+			sign = s[i] == '-' ? -1 : 1;
+			if (!digits(s, n, i + 1, 2, &oh) || oh > 23)
+				return 0;
+			i += 3;
+			if (i < n && s[i] == ':')
+				i++;
+			if (i < n) {
+				if (!digits(s, n, i, 2, &om) || om > 59)
+					return 0;
+				i += 2;
+			}
+		}
+		if (i != n)
+			return 0;
+	}
+	v = h * 3600 + mi * 60 + sec - sign * (oh * 3600 + om * 60);
+	t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + v;
+	*out = t * 1000000 + us;
+	return 1;
 }

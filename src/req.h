@@ -53,6 +53,7 @@ struct req {
 	char		*remote_user;
 	char		*authorization;
 	char		*origin;
+	char		*if_none_match;	/* NULL when absent */
 	char		*fwd_host;	/* X-Forwarded-Host (trusted_proxies) */
 	char		*fwd_proto;	/* X-Forwarded-Proto */
 	char		*acr_method;	/* Access-Control-Request-Method */
@@ -82,6 +83,7 @@ int		 req_parse_query(const char *, struct qparam **, size_t *) WUR;
 void		 req_free_query(struct qparam *, size_t);
 int		 req_parse_int(const char *, size_t, int64_t *);
 int		 req_parse_bool(const char *, size_t, int *);
+int		 req_parse_datetime(const char *, size_t, int64_t *);
 int		 req_split_prefix(const char *path, const char *base,
 		    size_t *prefixlen);
 int		 req_utf8_valid(const char *, size_t);

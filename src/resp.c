@@ -44,6 +44,7 @@ resp_reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 204: return "No Content";
+	case 304: return "Not Modified";
 	case 307: return "Temporary Redirect";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
@@ -91,11 +92,13 @@ void
 resp_reset(struct resp *r)
 {
 	r->status = 200;
+	r->ctype = NULL;
 	r->body.len = 0;
 	if (r->body.p != NULL)
 		r->body.p[0] = '\0';
 	free(r->detail);
 	r->detail = NULL;
+	r->etag[0] = '\0';
 }
 
 /* Adds a header; value must hold no CR or LF (callers pass constants). */
@@ -137,10 +140,14 @@ send_head(struct resp *r, int with_length)
 
 	buf_init(&h);
 	buf_printf(&h, "Status: %d %s\r\n", r->status, resp_reason(r->status));
-	if (r->status != 307 && r->status != 204)
+	if (r->status != 307 && r->status != 204 && r->status != 304)
 		buf_printf(&h, "Content-Type: %s\r\n",
 		    r->ctype != NULL ? r->ctype : "application/json");
-	if (with_length && r->status != 204)
+	/* SPEC 4.3: the tag of a GET's answer, and revalidate each time. */
+	if (r->etag[0] != '\0' && (r->status == 200 || r->status == 304))
+		buf_printf(&h, "ETag: %s\r\nCache-Control: no-cache\r\n",
+		    r->etag);
+	if (with_length && r->status != 204 && r->status != 304)
 		buf_printf(&h, "Content-Length: %zu\r\n", r->body.len);
 	if (r->hdrs.len > 0)
 		buf_add(&h, r->hdrs.p, r->hdrs.len);
@@ -232,4 +239,36 @@ resp_finish(struct resp *r)
 	out(r, r->body.p, r->body.len);
 	r->sent += r->body.len;
 	buf_reset(&r->body);
+}
+
+/*
+ * If-None-Match (RFC 9110 13.1.2): "*", or a list of entity tags
+ * compared weakly (W/"x" matches "x").  Returns 1 when etag (quoted)
+ * is among them.
+ */
+int
+resp_etag_match(const char *h, const char *etag)
+{
+	size_t		 n = strlen(etag);
+	const char	*e;
+
+	if (h == NULL || n == 0)
+		return 0;
+	for (;;) {
+		while (*h == ' ' || *h == '\t' || *h == ',')
+			h++;
+		if (*h == '\0')
+			return 0;
+		if (*h == '*')
+			return 1;
+		if (h[0] == 'W' && h[1] == '/')
+			h += 2;
+		if (*h != '"')
+			return 0;	/* not an entity tag: no match */
+		if ((e = strchr(h + 1, '"')) == NULL)
+			return 0;
+		if ((size_t)(e + 1 - h) == n && memcmp(h, etag, n) == 0)
+			return 1;
+		h = e + 1;
+	}
 }

@@ -22,6 +22,7 @@ struct resp {
 	struct buf	 hdrs;		/* "Name: value\r\n" lines */
 	struct buf	 body;
 	char		*detail;	/* error message, NULL for default */
+	char		 etag[64];	/* sent with a 200 or 304 when set */
 	const char	*ctype;		/* static; NULL: application/json */
 	int		 streaming;	/* headers already sent */
 	int		 write_failed;
@@ -42,6 +43,7 @@ void		 resp_error(struct resp *, enum app_err);
 void		 resp_finish(struct resp *);
 void		 resp_abort(struct resp *);
 int		 resp_err_status(enum app_err);
+int		 resp_etag_match(const char *if_none_match, const char *etag);
 const char	*resp_reason(int);
 
 #endif

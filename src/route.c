@@ -18,6 +18,8 @@ const struct route route_table[] = {
 	{ "DELETE", "/api/tasks/{}",			h_tasks_delete, ROUTE_WRITE },
 	{ "POST",   "/api/tasks/bulk-delete",		h_tasks_bulk_delete, ROUTE_WRITE },
 	{ "POST",   "/api/tasks/bulk-archive",		h_tasks_bulk_archive, ROUTE_WRITE },
+	/* A read (SPEC 4.4): POST for the body, read access. */
+	{ "POST",   "/api/tasks/lookup",		h_tasks_lookup, 0 },
 	{ "POST",   "/api/tasks/archive-expired",	h_tasks_archive_expired, ROUTE_WRITE },
 	{ "POST",   "/api/tasks/{}/archive",		h_tasks_archive_one, ROUTE_WRITE },
 	{ "GET",    "/api/archive",			h_archive_list, 0 },
@@ -27,8 +29,21 @@ const struct route route_table[] = {
 	{ "GET",    "/api/backends/live",		h_backends_live, 0 },
 	{ "GET",    "/api/health",			h_health, ROUTE_OPEN },
 	{ "GET",    "/api/version",			h_version, ROUTE_OPEN },
+	{ "GET",    "/api/openapi.json",		h_openapi, ROUTE_OPEN },
+	{ "GET",    "/api/metrics",			h_metrics, ROUTE_METRICS },
 };
 const size_t route_count = NELEM(route_table);
+
+/* Flags of the rows that match nothing: a switched-off feature's route
+ * answers 404 like any unknown path. */
+static int hidden = ROUTE_METRICS;
+
+/* Makes the rows with these flags match (metrics = on). */
+void
+route_show(int flags)
+{
+	hidden &= ~flags;
+}
 
 /*
  * Matches path[0..len) against pattern; a "{}" takes one non-empty
@@ -71,7 +86,8 @@ match_any(const char *method, const char *path, size_t len,
 		/* A failed or other-method match must leave no parameter. */
 		param = NULL;
 		plen = 0;
-		if (!match_pattern(route_table[i].pattern, path, len,
+		if ((route_table[i].flags & hidden) ||
+		    !match_pattern(route_table[i].pattern, path, len,
 		    &param, &plen))
 			continue;
 		if (strcmp(route_table[i].method, method) == 0) {

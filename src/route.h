@@ -22,6 +22,7 @@ typedef enum app_err (*route_handler)(struct req *, struct resp *,
 
 #define ROUTE_WRITE	0x01	/* changes data: access-controlled */
 #define ROUTE_OPEN	0x02	/* no access control at all (health, version) */
+#define ROUTE_METRICS	0x04	/* exists only with metrics = on (route_show) */
 
 struct route {
 	const char	*method;
@@ -48,6 +49,7 @@ struct route_result {
 void	route_match(const char *method, const char *path, size_t len,
 	    struct route_result *);
 size_t	route_strip_slashes(const char *raw, size_t len);
+void	route_show(int flags);
 
 extern const struct route route_table[];
 extern const size_t route_count;

@@ -40,6 +40,7 @@
  */
 #define CSUM "coalesce(sum(n), 0)::int8 FROM task_counts"
 #define TERMINAL "('success', 'failed', 'cancelled')"
+#define FIVE "('pending', 'running', 'success', 'failed', 'cancelled')"
 
 /* Positions of the ids of a bulk request, first occurrences marked. */
 #define IDS "ids AS (SELECT u.id, u.ord, row_number() OVER " \
@@ -57,7 +58,12 @@
 	"WHERE s.uniqc_task_id = mv.task_id RETURNING s.*), " \
 	"si AS (INSERT INTO archived_task_shards (" SCOLS ", archived_at) " \
 	"SELECT " SCOLS ", now() FROM sm) "
-#define MOVE_TO_ARCHIVE MOVE_TO_ARCHIVE_BY("mv ORDER BY submit_time, seq")
+/*
+ * archive-expired: seq in list order (newest first), as the original
+ * archiving the tasks it takes in list order one after the other; among
+ * equal submit_times /api/archive then lists them the other way round.
+ */
+#define MOVE_TO_ARCHIVE MOVE_TO_ARCHIVE_BY("mv ORDER BY submit_time DESC, seq DESC")
 /*
  * bulk-archive: seq in the order the ids were given, as the original
  * archiving one id after the other (SPEC 2.4).
@@ -183,4 +189,104 @@ const struct db_stmt_def db_stmts[DB__MAX] = {
 	    " FROM sm) "
 	    "SELECT (SELECT count(*) FROM lk), (SELECT count(*) FROM mv)",
 	    1, 0, DB_LOCK_ARCHIVED },
+	/*
+	 * The change counter (sql/004_api.sql): the sum of the writes,
+	 * and the table's random number (slot -1).
+	 */
+	/*
+	 * Batch lookup (SPEC 4.4): one summary row per distinct id, in
+	 * the order of first occurrence, the id last; an unknown id has
+	 * NULL summary columns.  An active task wins over an archived
+	 * copy of the same id.
+	 */
+	[DB_LOOKUP] = { "WITH ids AS (SELECT u.id, min(u.ord) AS ord "
+	    "FROM unnest($1::text[]) WITH ORDINALITY AS u(id, ord) "
+	    "GROUP BY u.id) "
+	    "SELECT x.task_id, x.backend, x.status, x.shots, x.submit_time, "
+	    "x.update_time, x.has_result, x.metadata, x.archived_at, i.id "
+	    "FROM ids i LEFT JOIN LATERAL ("
+	    "SELECT " TSUM ", 0 AS k FROM tasks t WHERE t.task_id = i.id "
+	    "UNION ALL SELECT " ASUM ", 1 FROM archived_tasks a "
+	    "WHERE a.task_id = i.id ORDER BY k LIMIT 1) x ON true "
+	    "ORDER BY i.ord", 1, DB_READ, -1 },
+	[DB_ETAG] = { "SELECT coalesce(sum(n) FILTER (WHERE slot >= 0), 0)"
+	    "::int8, coalesce(max(n) FILTER (WHERE slot = -1), 0)::int8 "
+	    "FROM taskgate_changes", 0, DB_READ, -1 },
+};
+
+/*
+ * The fragments the filtered lists and counts of SPEC 4.1/4.2 are
+ * composed of (filter.c): fixed text whose only variable part is the
+ * number of a $n parameter ("%d", filled in with buf_printf).
+ */
+const char *const db_frag[DB_F__MAX] = {
+	[DB_F_LIST] = "SELECT " TSUM ", seq FROM tasks",
+	[DB_F_ALIST] = "SELECT " ASUM ", seq FROM archived_tasks",
+	[DB_F_COUNT] = "SELECT count(*)::int8 FROM tasks",
+	[DB_F_ACOUNT] = "SELECT count(*)::int8 FROM archived_tasks",
+	[DB_F_COUNTERS] = "SELECT " CSUM " WHERE NOT archived",
+	[DB_F_ACOUNTERS] = "SELECT " CSUM " WHERE archived",
+	[DB_F_STATUS] = "status = $%d",
+	[DB_F_BACKEND] = "backend = $%d",
+	[DB_F_STATUS_IN] = "status = ANY ($%d::text[])",
+	[DB_F_BACKEND_IN] = "backend = ANY ($%d::text[])",
+	[DB_F_HAS_RESULT] = "has_result = $%d::bool",
+	[DB_F_SUBMITTED_AFTER] = "submit_time > $%d::timestamptz",
+	[DB_F_SUBMITTED_BEFORE] = "submit_time < $%d::timestamptz",
+	[DB_F_UPDATED_AFTER] = "update_time > $%d::timestamptz",
+	[DB_F_UPDATED_BEFORE] = "update_time < $%d::timestamptz",
+	[DB_F_ARCHIVED_AFTER] = "archived_at > $%d::timestamptz",
+	[DB_F_ARCHIVED_BEFORE] = "archived_at < $%d::timestamptz",
+	[DB_F_METADATA] = "metadata @> $%d::jsonb",
+	[DB_F_AFTER_DESC] = "(submit_time, seq) < ($%d::timestamptz, $%d::int8)",
+	[DB_F_AFTER_ASC] = "(submit_time, seq) > ($%d::timestamptz, $%d::int8)",
+	[DB_F_ORDER_DESC] = ORDER,
+	[DB_F_ORDER_ASC] = " ORDER BY submit_time, seq",
+	[DB_F_LIMIT] = " LIMIT $%d OFFSET $%d",
+	/* /api/tasks/counts with filters: (status, backend, n) groups. */
+	[DB_F_CGROUP] = "SELECT status, backend, sum(n)::int8 FROM task_counts "
+	    "WHERE NOT archived AND status IN " FIVE,
+	[DB_F_GROUP] = "SELECT status, backend, count(*)::int8 FROM tasks "
+	    "WHERE status IN " FIVE,
+	/*
+	 * Bulk by filter (SPEC 4.5): "%w" is the filter's WHERE clause.
+	 * The lock statement runs first in the same transaction (as for
+	 * the id form, see the top of this file) and names the guard's
+	 * parameter only so that its type is known.  The answer: a first
+	 * row (0, number matched), then (1, id) of each row deleted or
+	 * archived and (2, id) of each conflict, in list order; nothing
+	 * moves when more match than the guard $%d allows.
+	 */
+	[DB_F_BULK_LOCK] = "SELECT count(*) FROM (SELECT task_id FROM tasks%w "
+	    "ORDER BY task_id FOR UPDATE) lk WHERE $%d::int8 IS NOT NULL",
+	[DB_F_BULK_DELETE] = "WITH m AS MATERIALIZED (SELECT task_id FROM "
+	    "tasks%w ORDER BY task_id FOR UPDATE), "
+	    "g AS (SELECT count(*) AS n FROM m), "
+	    "del AS (DELETE FROM tasks t USING m WHERE t.task_id = m.task_id "
+	    "AND (SELECT n FROM g) <= $%d::int8 "
+	    "RETURNING t.task_id, t.submit_time, t.seq) "
+	    "SELECT k, id FROM (SELECT 0 AS k, (SELECT n FROM g)::text AS id, "
+	    "NULL::timestamptz AS st, NULL::int8 AS sq UNION ALL "
+	    "SELECT 1, task_id, submit_time, seq FROM del) z "
+	    "ORDER BY k, st DESC, sq DESC",
+	[DB_F_BULK_ARCHIVE] = "WITH m AS MATERIALIZED (SELECT task_id FROM "
+	    "tasks%w ORDER BY task_id FOR UPDATE), "
+	    "g AS (SELECT count(*) AS n FROM m), "
+	    "lk AS MATERIALIZED (SELECT task_id FROM m "
+	    "WHERE (SELECT n FROM g) <= $%d::int8), "
+	    "cf AS MATERIALIZED (SELECT lk.task_id FROM lk WHERE EXISTS "
+	    "(SELECT 1 FROM archived_tasks a WHERE a.task_id = lk.task_id)), "
+	    "mv AS (DELETE FROM tasks t USING lk WHERE t.task_id = lk.task_id "
+	    "AND lk.task_id NOT IN (SELECT task_id FROM cf) RETURNING t.*), "
+	    MOVE_TO_ARCHIVE
+	    "SELECT k, id FROM (SELECT 0 AS k, (SELECT n FROM g)::text AS id, "
+	    "NULL::timestamptz AS st, NULL::int8 AS sq UNION ALL "
+	    "SELECT 1, task_id, submit_time, seq FROM mv UNION ALL "
+	    "SELECT 2, t.task_id, t.submit_time, t.seq FROM cf "
+	    "JOIN tasks t ON t.task_id = cf.task_id) z "
+	    "ORDER BY k, st DESC, sq DESC",
+	/* The sample of a dry run: the first ids in list order. */
+	[DB_F_SAMPLE] = "SELECT task_id FROM tasks%w" ORDER " LIMIT 20",
+	[DB_F_GROUP_END] = " GROUP BY status, backend "
+	    "ORDER BY backend COLLATE \"C\"",
 };

@@ -140,4 +140,17 @@ is($body, '{"archived":["sq1","sp1","sq2","sp2"],"missing":[],"count":4}', 'bulk
 my @order = grep { /^s[pq][12]$/ } $body =~ /"task_id":"([^"]*)"/g;
 is("@order", 'sp2 sq2 sp1 sq1', 'archive lists the last given first among equal submit_time');
 
+# archive-expired archives in list order, one task after the other in the
+# original: among equal submit_times the one listed first in /api/tasks
+# gets the older archive seq, so /api/archive lists the two the other way.
+tg_task($c, $_, submit => '2020-01-05T00:00:00Z', update => '2020-01-05T00:00:00Z') for qw(exA exB);
+($st, $h, $body) = tg_http(GET => "$b/api/tasks?limit=-1");
+@order = grep { /^ex[AB]$/ } $body =~ /"task_id":"([^"]*)"/g;
+is("@order", 'exB exA', 'active list: the later insert first');
+($st, $h, $body) = tg_http(POST => "$b/api/tasks/archive-expired?hours=1");
+like($body, qr/"archived":\[[^]]*"exB","exA"/, 'archive-expired answers in list order');
+($st, $h, $body) = tg_http(GET => "$b/api/archive?limit=-1");
+@order = grep { /^ex[AB]$/ } $body =~ /"task_id":"([^"]*)"/g;
+is("@order", 'exA exB', 'archive lists them as the original archived them (list order)');
+
 done_testing();

@@ -92,7 +92,8 @@ sub cgi {
 	local %ENV = (PATH => $ENV{PATH}, %$env);
 	my $t0 = time;
 	my $err = gensym;
-	my $pid = open3(my $wr, my $rd, $err, $bin);
+	# (Through env: open3 splits a lone command at spaces, as a shell would.)
+	my $pid = open3(my $wr, my $rd, $err, 'env', $bin);
 	binmode $wr;
 	print $wr $in;
 	$wr->flush;

@@ -15,6 +15,8 @@ use Test::More;
 use TG;
 use TGFcgi;
 
+tg_need('spawn-fcgi');
+
 my $c = tg_cluster();
 tg_task($c, 't1');
 my $cfg = tg_tmpdir() . '/tg.conf';

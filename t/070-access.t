@@ -211,7 +211,7 @@ my $bad = tg_tmpdir() . '/bad.conf';
 open my $bf, '>', $bad or die;
 print $bf "write_tokens = shortsecret\n";
 close $bf;
-my $out = `$ENV{TG_BIN} -t -c $bad 2>&1`;
+my $out = `'$ENV{TG_BIN}' -t -c $bad 2>&1`;
 isnt($? >> 8, 0, 'a token under 16 bytes is a configuration error');
 like($out, qr/write_tokens: every token must be at least 16 bytes/, 'named');
 unlike($out, qr/shortsecret/, 'without the token');
@@ -225,14 +225,14 @@ unlike($out, qr/shortsecret/, 'without the token');
 	fixtures();
 	local %ENV = (%ENV, TASKGATE_CONFIG => $cf, REQUEST_METHOD => 'DELETE',
 	    REQUEST_URI => '/api/tasks/t1', QUERY_STRING => '', REMOTE_ADDR => '192.0.2.7');
-	my $o = `$ENV{TG_BIN} </dev/null 2>/dev/null`;
+	my $o = `'$ENV{TG_BIN}' </dev/null 2>/dev/null`;
 	like($o, qr/^Status: 403 .*\r\n\r\n\Q$forbidden\E\z/s, 'CGI: DELETE from 192.0.2.7 is 403');
 	$ENV{REQUEST_METHOD} = 'GET';
-	$o = `$ENV{TG_BIN} </dev/null 2>/dev/null`;
+	$o = `'$ENV{TG_BIN}' </dev/null 2>/dev/null`;
 	like($o, qr/^Status: 200 /, 'CGI: GET from 192.0.2.7 is 200');
 	$ENV{REMOTE_ADDR} = '::1';
 	$ENV{REQUEST_METHOD} = 'DELETE';
-	$o = `$ENV{TG_BIN} </dev/null 2>/dev/null`;
+	$o = `'$ENV{TG_BIN}' </dev/null 2>/dev/null`;
 	like($o, qr/^Status: 200 /, 'CGI: DELETE from ::1 is 200');
 }
 

@@ -35,7 +35,7 @@ sub cgi {
 	print $f $o{body} // '';
 	close $f;
 	local %ENV = %env;
-	my $out = `$bin <$in 2>>$dir/stderr`;
+	my $out = `'$bin' <$in 2>>$dir/stderr`;
 	my ($head, $body) = split /\r\n\r\n/, $out, 2;
 	my %h;
 	for (split /\r\n/, $head // '') { my ($k, $v) = split /:\s*/, $_, 2; $h{lc $k} = $v }
@@ -88,12 +88,12 @@ is($st, 500, 'missing explicit config: 500');
 like($body, qr/none\.conf: No such file or directory/, 'says why');
 {
 	local $ENV{TASKGATE_CONFIG} = $bad;
-	my $out = `$bin -t 2>&1`;
+	my $out = `'$bin' -t 2>&1`;
 	isnt($? >> 8, 0, 'taskgate -t fails on a bad config');
 	like($out, qr/bad\.conf:2: max_body_size/, 'and says why');
-	$out = `$bin -t -c $good 2>&1`;
+	$out = `'$bin' -t -c $good 2>&1`;
 	is($? >> 8, 0, 'taskgate -t -c good.conf succeeds');
-	like(`$bin -V`, qr/^taskgate \d+\.\d+\.\d+$/m, '-V prints the version');
+	like(`'$bin' -V`, qr/^taskgate \d+\.\d+\.\d+$/m, '-V prints the version');
 }
 
 # Database unreachable: 503 with Retry-After, quickly.

@@ -15,7 +15,7 @@ use POSIX ();
 use Time::HiRes qw(time sleep);
 use TG;
 
-plan skip_all => 'curl not installed' unless -x '/usr/bin/curl';
+tg_need('curl');
 
 my $c = tg_cluster();
 $c->sql(q{INSERT INTO tasks (task_id, backend, status, submit_time, update_time, metadata)

@@ -11,7 +11,7 @@ use IPC::Open3;
 use Symbol 'gensym';
 use TG;
 
-plan skip_all => '/usr/bin/time not installed' unless -x '/usr/bin/time';
+tg_need('time');
 
 my $M = 1048576;
 my $cfg = tg_tmpdir() . '/tg.conf';

@@ -9,15 +9,15 @@ use warnings;
 use Test::More;
 use TG;
 
-my $pgb = (grep { -x } '/usr/sbin/pgbouncer', '/usr/bin/pgbouncer')[0];
-plan skip_all => 'pgbouncer not installed' unless $pgb;
+tg_need('pgbouncer');
+my $pgb = '/usr/sbin/pgbouncer';
 
 my $c = tg_cluster();
 # The tables in schema tg; public has its own (empty) copies, so a lost
 # search_path shows as a 404.
 $c->sql('CREATE SCHEMA tg');
 my $mig = tg_srcdir() . '/scripts/taskgate-migrate';
-system("$mig -d " . tg_srcdir() . "/sql \"" . $c->dsn
+system("'$mig' -d '" . tg_srcdir() . "/sql' \"" . $c->dsn
     . " options='-c search_path=tg'\" >/dev/null") == 0 or die "migrate tg";
 $c->sql(q{SET search_path = tg;
 	INSERT INTO tasks (task_id, backend, status, submit_time, update_time)

@@ -9,9 +9,7 @@ use warnings;
 use Test::More;
 use TG;
 
-plan skip_all => 'apache2 not installed' unless -x '/usr/sbin/apache2';
-plan skip_all => 'mod_fcgid not installed'
-    unless -f tg_apache_modules() . '/mod_fcgid.so';
+tg_need('apache2', 'mod_fcgid');
 
 my $c = tg_cluster();
 

@@ -12,7 +12,7 @@ use warnings;
 use Test::More;
 use TG;
 
-plan skip_all => 'apache2 not installed' unless -x '/usr/sbin/apache2';
+tg_need('apache2');
 
 my $c = tg_cluster();
 my $ht = tg_conf_template('htaccess');

@@ -10,8 +10,7 @@ use warnings;
 use Test::More;
 use TG;
 
-plan skip_all => 'nginx not installed' unless -x '/usr/sbin/nginx';
-plan skip_all => 'spawn-fcgi not installed' unless -x '/usr/bin/spawn-fcgi';
+tg_need('nginx', 'spawn-fcgi');
 
 my $c = tg_cluster();
 my ($u) = getpwnam('www-data') ? ('www-data') : ('nobody');

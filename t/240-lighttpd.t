@@ -8,8 +8,7 @@ use warnings;
 use Test::More;
 use TG;
 
-plan skip_all => 'lighttpd not installed' unless grep { -x "$_/lighttpd" }
-    split /:/, "$ENV{PATH}:/usr/sbin";
+tg_need('lighttpd');
 
 my $c = tg_cluster();
 

@@ -17,8 +17,7 @@ use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(sleep time);
 use TG;
 
-plan skip_all => 'nginx not installed' unless -x '/usr/sbin/nginx';
-plan skip_all => 'spawn-fcgi not installed' unless -x '/usr/bin/spawn-fcgi';
+tg_need('nginx', 'spawn-fcgi');
 
 my $c = tg_cluster();
 my ($u) = getpwnam('www-data') ? ('www-data') : ('nobody');

@@ -15,7 +15,7 @@ use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(sleep time);
 use TG;
 
-plan skip_all => 'nginx not installed' unless -x '/usr/sbin/nginx';
+tg_need('nginx');
 
 my $c = tg_cluster();
 my $d = tg_subdir('systemd');
@@ -35,7 +35,7 @@ tg_write("$d/taskgate.socket", $socket);
 tg_write("$d/taskgate.service", $service);
 
 SKIP: {
-	skip 'systemd-analyze not installed', 1 unless -x '/usr/bin/systemd-analyze';
+	tg_skip_unless(1, 'systemd-analyze');
 	my $out = `systemd-analyze verify --man=no $d/taskgate.socket $d/taskgate.service 2>&1`;
 	is($?, 0, 'systemd-analyze verify accepts both units') or diag $out;
 }

@@ -31,8 +31,9 @@ for my $f (qw(apache-fcgid.conf apache-cgi.conf htaccess lighttpd.conf nginx.con
 }
 my $man = "$p/share/man/man8/taskgate.8";
 ok(-f $man, 'man page taskgate(8)');
+ok(-f "$p/share/man/man8/taskgate-migrate.8", 'man page taskgate-migrate(8)');
 SKIP: {
-	skip 'groff not installed', 2 unless -x '/usr/bin/groff';
+	tg_skip_unless(2, 'groff');
 	# (A long temporary prefix may not fit a line: not the page's fault.)
 	my $lint = join '', grep { !/can't break line/ }
 	    `groff -mandoc -Tutf8 -ww -z '$man' 2>&1`;

@@ -29,7 +29,7 @@ sub check {
 }
 
 SKIP: {
-	skip 'lighttpd not installed', 6 unless -x '/usr/sbin/lighttpd';
+	tg_skip_unless(6, 'lighttpd');
 	my $d = tg_subdir('vars-lighttpd');
 	mkdir "$d/www";
 	my $bin = tg_copy_bin("$d/dump");
@@ -52,8 +52,7 @@ CONF
 }
 
 SKIP: {
-	skip 'nginx or spawn-fcgi not installed', 6
-	    unless -x '/usr/sbin/nginx' && -x '/usr/bin/spawn-fcgi';
+	tg_skip_unless(6, 'nginx', 'spawn-fcgi');
 	my $d = tg_subdir('vars-nginx');
 	my $bin = tg_copy_bin("$d/dump");
 	system('cp', $dump, $bin);
@@ -72,8 +71,7 @@ SKIP: {
 }
 
 SKIP: {
-	skip 'apache2 or mod_fcgid not installed', 6 unless -x '/usr/sbin/apache2'
-	    && -f tg_apache_modules() . '/mod_fcgid.so';
+	tg_skip_unless(6, 'apache2', 'mod_fcgid');
 	my $d = tg_subdir('vars-fcgid');
 	my $bin = tg_copy_bin("$d/dump");
 	system('cp', $dump, $bin);
@@ -91,7 +89,7 @@ SKIP: {
 }
 
 SKIP: {
-	skip 'apache2 not installed', 6 unless -x '/usr/sbin/apache2';
+	tg_skip_unless(6, 'apache2');
 	my $lib = tg_subdir('vars-cgi/lib');
 	my $bin = tg_copy_bin("$lib/taskgate.cgi");
 	system('cp', $dump, $bin);

@@ -100,8 +100,7 @@ sub ui_checks {
 
 # --- Apache + mod_fcgid.
 SKIP: {
-	skip 'apache2 or mod_fcgid not installed', 1
-	    unless -x '/usr/sbin/apache2' && -f tg_apache_modules() . '/mod_fcgid.so';
+	tg_skip_unless(1, 'apache2', 'mod_fcgid');
 	my $d = tg_subdir('ui-apache');
 	my $www = dist('apache');
 	my $bin = tg_copy_bin("$d/taskgate");
@@ -119,8 +118,7 @@ SKIP: {
 
 # --- nginx + spawn-fcgi.
 SKIP: {
-	skip 'nginx or spawn-fcgi not installed', 1
-	    unless -x '/usr/sbin/nginx' && -x '/usr/bin/spawn-fcgi';
+	tg_skip_unless(1, 'nginx', 'spawn-fcgi');
 	my $d = tg_subdir('ui-nginx');
 	my $www = dist('nginx');
 	my $bin = tg_copy_bin("$d/taskgate");

@@ -11,7 +11,7 @@ use warnings;
 use Test::More;
 use TG;
 
-plan skip_all => 'nginx not installed' unless -x '/usr/sbin/nginx';
+tg_need('nginx');
 
 my $c = tg_cluster();
 my ($st, $h, $body);

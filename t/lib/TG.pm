@@ -49,19 +49,29 @@ sub tg_wait_port {
 	return 0;
 }
 
-# Runs a command in its own process group; it is stopped at exit.
+# Runs a command in its own process group (setsid); the whole group is
+# stopped when the test ends, dies or is interrupted.  Options: cmd, log
+# (stdout and stderr appended), stdin, env (added; an undef value removes
+# the variable), dir (working directory), signal (to stop it: TERM).
 sub tg_spawn {
 	my (%o) = @_;
 	my $pid = fork // die "fork: $!";
 	if ($pid == 0) {
 		setsid();
+		$SIG{$_} = 'DEFAULT' for qw(INT TERM HUP);
 		if ($o{log}) {
 			open STDOUT, '>>', $o{log} or die;
 			open STDERR, '>>', $o{log} or die;
 		}
 		if ($o{stdin}) { open STDIN, '<', $o{stdin} or die }
-		%ENV = (%ENV, %{ $o{env} || {} });
-		{ exec @{ $o{cmd} } };
+		my $env = $o{env} || {};
+		for (keys %$env) {
+			if (defined $env->{$_}) { $ENV{$_} = $env->{$_} }
+			else { delete $ENV{$_} }
+		}
+		chdir $o{dir} or die "chdir $o{dir}: $!" if defined $o{dir};
+		# (The block form: never a shell, even for one word with a space.)
+		{ exec { $o{cmd}[0] } @{ $o{cmd} } };
 		print STDERR "exec @{$o{cmd}}: $!\n";
 		POSIX::_exit(127);
 	}
@@ -69,16 +79,30 @@ sub tg_spawn {
 	return $pid;
 }
 
+# Stops the process group led by $pid (started by tg_spawn): $sig (TERM)
+# to the group, then waits up to 10 s for the leader and for every other
+# member (a web server's FastCGI children) to be gone; KILLs the group
+# after that.  The leader may have died already: its group is still
+# signalled.  Returns 1 when everything stopped in time, 0 when it was
+# killed.
 sub tg_stop {
 	my ($pid, $sig) = @_;
 	kill $sig // 'TERM', -$pid;
 	my $until = time + 10;
+	my $reaped = 0;
 	while (time < $until) {
-		return 1 if waitpid($pid, WNOHANG) == $pid;
+		$reaped ||= waitpid($pid, WNOHANG) != 0;
+		if ($reaped && !kill(0, -$pid)) {
+			@kill = grep { $_->[0] != $pid } @kill;
+			return 1;
+		}
 		sleep 0.05;
 	}
 	kill 'KILL', -$pid;
-	waitpid($pid, 0);
+	waitpid($pid, 0) unless $reaped;
+	$until = time + 5;
+	sleep 0.05 while kill(0, -$pid) && time < $until;
+	@kill = grep { $_->[0] != $pid } @kill;
 	return 0;
 }
 
@@ -88,8 +112,10 @@ sub pg_bindir {
 	return $d[0] // die "PostgreSQL server binaries not found\n";
 }
 
+# The prefix that runs a command as postgres when we are root (from /,
+# since the caller's directory may be a checkout postgres cannot enter).
 sub as_pg {
-	return $> == 0 ? ('runuser', '-u', 'postgres', '--') : ();
+	return $> == 0 ? ('runuser', '-u', 'postgres', '--', 'env', '-C', '/') : ();
 }
 
 # A throwaway cluster with the taskgate schema in database "taskgate".
@@ -107,11 +133,11 @@ sub tg_cluster {
 	    '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--locale=C')
 	    == 0 or die "initdb failed\n" if !-d "$dir/data";
 	my $c = bless { dir => $dir, port => $port, bin => $bin }, 'TG::Cluster';
-	$c->start;
 	push @clusters, $c;
+	$c->start;
 	$c->psql_admin('CREATE DATABASE taskgate');
 	my $mig = tg_srcdir() . '/scripts/taskgate-migrate';
-	system("$mig -d " . tg_srcdir() . "/sql '" . $c->dsn . "' >/dev/null") == 0
+	system("'$mig' -d '" . tg_srcdir() . "/sql' '" . $c->dsn . "' >/dev/null") == 0
 	    or die "migrate failed\n";
 	return $c;
 }
@@ -131,24 +157,37 @@ sub tg_standby {
 	    'postgres', '--no-sync', '--checkpoint=fast') == 0 or die "pg_basebackup failed\n";
 	my $c = bless { dir => $dir, port => tg_free_port(), bin => $p->{bin} },
 	    'TG::Cluster';
-	$c->start;
 	push @clusters, $c;
+	$c->start;
 	return $c;
 }
 push @EXPORT, 'tg_standby';
 
+# Stops every process group tg_spawn started (even one whose leader has
+# died: its other members may still run) and every cluster.
 sub END_cleanup {
-	for my $k (reverse @kill) {
-		my ($pid, $sig) = @$k;
-		next if waitpid($pid, WNOHANG) != 0;
-		tg_stop($pid, $sig);
-	}
+	my @k = reverse @kill;	# (tg_stop edits @kill)
+	tg_stop(@$_) for @k;
 	@kill = ();
 	$_->stop for @clusters;
 	@clusters = ();
 }
 my $owner = $$;
 END { my $st = $?; END_cleanup() if $$ == $owner; $? = $st; }
+
+# Interrupted (Ctrl-C, a killed prove or make, a closed terminal): exit,
+# so that the END blocks stop every server and cluster.  The servers run
+# in process groups of their own and would not see the terminal's signal.
+for my $sig (qw(INT TERM HUP)) {
+	$SIG{$sig} = sub {
+		return unless $$ == $owner;
+		# prove may be gone (the same Ctrl-C): a write to its pipe must
+		# not kill the cleanup, nor may a second Ctrl-C.
+		$SIG{$_} = 'IGNORE' for qw(INT TERM HUP PIPE);
+		print STDERR "# SIG$sig: stopping the test's servers\n";
+		exit 128 + ($sig eq 'INT' ? 2 : $sig eq 'TERM' ? 15 : 1);
+	};
+}
 
 # lighttpd with mod_fastcgi in front of taskgate.  Options: prefix (mount
 # path, default ''), conf (extra taskgate.conf lines), procs.
@@ -163,7 +202,9 @@ sub tg_lighttpd {
 	print $c $o{conf} // '';
 	close $c;
 	my $procs = $o{procs} // 1;
-	my $bin = $o{bin} // tg_bin();
+	# (lighttpd splits bin-path at spaces: a checkout path with one gets
+	# a copy of the binary.)
+	my $bin = $o{bin} // (tg_bin() =~ /\s/ ? tg_bin_copy() : tg_bin());
 	open my $f, '>', "$d/lighttpd.conf" or die;
 	print $f $o{lighttpd_pre} if $o{lighttpd_pre};
 	print $f <<"CONF";
@@ -200,7 +241,25 @@ sub tg_http {
 	my %req = (headers => $o{headers} || {});
 	$req{content} = $o{body} if defined $o{body};
 	my $r = $http->request($m, $url, \%req);
+	tg_openapi_log($m, $url, $r) if $ENV{TG_OPENAPI_LOG};
 	return ($r->{status}, $r->{headers}, $r->{content});
+}
+
+# With TG_OPENAPI_LOG set, every answer tg_http gets is appended there
+# (one JSON object a line) for t/999-openapi.t to check against
+# docs/openapi.json.
+sub tg_openapi_log {
+	my ($m, $url, $r) = @_;
+	require JSON::PP;
+	my $ct = $r->{headers}{'content-type'} // '';
+	$ct = $ct->[0] if ref $ct;
+	my $body = $r->{content} // '';
+	utf8::decode($body);
+	my $line = JSON::PP->new->canonical->encode({ method => $m, url => $url,
+	    status => $r->{status}, ctype => $ct, body => $body });
+	open my $fh, '>>', $ENV{TG_OPENAPI_LOG} or return;
+	print $fh "$line\n";
+	close $fh;
 }
 
 package TG::Cluster;
@@ -210,12 +269,12 @@ sub dsn { my $c = shift; "host=127.0.0.1 port=$c->{port} user=postgres dbname=ta
 
 sub start {
 	my $c = shift;
+	$c->{up} = 1;	# even if pg_ctl fails below: stop() cleans up
 	system(TG::as_pg(), "$c->{bin}/pg_ctl", '-D', "$c->{dir}/data", '-w',
 	    '-l', "$c->{dir}/log", '-o', "-p $c->{port} -k $c->{dir}/sock "
 	    . "-c listen_addresses=127.0.0.1 -c fsync=off "
 	    . "-c synchronous_commit=off -c full_page_writes=off", 'start') == 0
 	    or die "pg_ctl start failed: " . `cat $c->{dir}/log`;
-	$c->{up} = 1;
 }
 
 sub stop {
@@ -536,25 +595,41 @@ CONF
 # spawn-fcgi -n (no fork: the returned pid is taskgate itself) on a unix
 # socket.  Options: socket, bin, args (after the binary), user (run
 # taskgate as), sockuser (owner of the socket: the web server's user),
-# log, env.  Returns the pid.
+# log, env.  Returns the pid.  As root the program runs as another user
+# (nobody by default), who may not reach the checkout (a 0700 home):
+# it then runs from / with a copy of the binary in the temp dir (when no
+# bin is given) and without PERL5LIB (prove's -I, in the checkout).
 sub tg_spawn_fcgi {
 	my (%o) = @_;
 	my $sock = $o{socket} // die "socket required";
 	unlink $sock;
 	my @cmd = ('spawn-fcgi', '-n', '-s', $sock, '-M', '0660');
+	my $bin = $o{bin};
+	my %env = %{ $o{env} || {} };
 	if ($> == 0) {
 		push @cmd, '-u', $o{user} // 'nobody';
 		push @cmd, '-U', $o{sockuser} if $o{sockuser};
 		push @cmd, '-G', $o{sockuser} if $o{sockuser};
+		$bin //= tg_bin_copy();
+		$env{PERL5LIB} = undef unless exists $env{PERL5LIB};
 	}
-	push @cmd, '--', $o{bin} // tg_bin(), @{ $o{args} || [] };
-	my $pid = tg_spawn(cmd => \@cmd, log => $o{log}, env => $o{env});
+	push @cmd, '--', $bin // tg_bin(), @{ $o{args} || [] };
+	my $pid = tg_spawn(cmd => \@cmd, log => $o{log}, env => \%env,
+	    dir => ($> == 0 ? '/' : undef));
 	tg_wait_file($sock) or die "spawn-fcgi: no socket $sock: " .
 	    ($o{log} ? `cat $o{log}` : '');
 	return $pid;
 }
 
-push @EXPORT, qw(tg_conf_template tg_write tg_copy_bin tg_subdir
+# One copy of the binary under test in the temp dir (made on first use),
+# for servers that run it as another user.
+my $bin_copy;
+sub tg_bin_copy {
+	$bin_copy //= tg_copy_bin(tg_subdir('bin') . '/taskgate');
+	return $bin_copy;
+}
+
+push @EXPORT, qw(tg_conf_template tg_write tg_copy_bin tg_bin_copy tg_subdir
 	tg_wait_file tg_apache tg_apache_modules tg_nginx tg_spawn_fcgi);
 
 1;
@@ -711,6 +786,80 @@ END {
 		$? = $st;
 	}
 }
+
+1;
+
+package TG;
+
+# --- What a test needs installed. ----------------------------------------
+# Every skip for a missing program goes through here.  On a developer's
+# machine the test (or block) is skipped with the Debian package to
+# install; in CI (CI=true) a missing package is a failure, since
+# scripts/deps installs everything there.
+my %need = (
+	apache2 => [ '/usr/sbin/apache2', 'apache2' ],
+	mod_fcgid => [ sub { -f tg_apache_modules() . '/mod_fcgid.so' },
+	    'libapache2-mod-fcgid' ],
+	nginx => [ '/usr/sbin/nginx', 'nginx-light' ],
+	lighttpd => [ '/usr/sbin/lighttpd', 'lighttpd' ],
+	'spawn-fcgi' => [ '/usr/bin/spawn-fcgi', 'spawn-fcgi' ],
+	'cgi-fcgi' => [ '/usr/bin/cgi-fcgi', 'libfcgi-bin' ],
+	pgbouncer => [ '/usr/sbin/pgbouncer', 'pgbouncer' ],
+	groff => [ '/usr/bin/groff', 'groff-base' ],
+	'systemd-analyze' => [ '/usr/bin/systemd-analyze', 'systemd' ],
+	valgrind => [ '/usr/bin/valgrind', 'valgrind' ],
+	curl => [ '/usr/bin/curl', 'curl' ],
+	time => [ '/usr/bin/time', 'time' ],
+);
+
+sub tg_in_ci { ($ENV{CI} // '') =~ /^(?:true|1|yes)$/i }
+
+# The names in @what that are missing, and the packages that have them.
+sub missing {
+	my @miss;
+	for my $w (@_) {
+		my $n = $need{$w} // die "tg_need: unknown '$w'\n";
+		my $ok = ref $n->[0] ? $n->[0]->() : -x $n->[0];
+		push @miss, [ $w, $n->[1] ] unless $ok;
+	}
+	return @miss;
+}
+
+sub why {
+	my @m = @_;
+	my %p = map { $_->[1] => 1 } @m;
+	return join(', ', map { $_->[0] } @m) . ' not installed: apt-get install '
+	    . join(' ', sort keys %p) . ' (or scripts/deps)';
+}
+
+# tg_need(NAME...) before any test: skips the whole file when one is
+# missing (fails it in CI).  Names: the keys of %need above.
+sub tg_need {
+	my @m = missing(@_) or return 1;
+	my $why = why(@m);
+	if (tg_in_ci()) {
+		Test::More::plan(tests => 1);
+		Test::More::fail("CI=true and $why");
+		exit 1;
+	}
+	Test::More::plan(skip_all => $why);
+}
+
+# Inside a SKIP: { } block: tg_skip_unless(N, NAME...) skips its N tests
+# when something is missing (in CI: one failure instead).
+sub tg_skip_unless {
+	my ($n, @what) = @_;
+	my @m = missing(@what) or return 1;
+	my $why = why(@m);
+	if (tg_in_ci()) {
+		Test::More::fail("CI=true and $why");
+		no warnings 'exiting';
+		last SKIP;
+	}
+	Test::More::skip($why, $n);
+}
+
+push @EXPORT, qw(tg_need tg_skip_unless tg_in_ci);
 
 1;
 
