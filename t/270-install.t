@@ -53,6 +53,12 @@ is($c->sql('SELECT count(*) FROM tasks', 'inst'), '0', 'tasks table exists');
 $out = `'$p/bin/taskgate-migrate' '$dsn' 2>&1`;
 is("$? $out", '0 ', 'second run: nothing to do');
 
+# The installed taskgate-admin finds the installed schema too.
+ok(-f "$p/share/man/man8/taskgate-admin.8", 'man page taskgate-admin(8)');
+$out = `cd / && '$p/bin/taskgate-admin' -d '$dsn' check 2>&1`;
+is($?, 0, 'installed taskgate-admin check: schema current') or diag $out;
+like($out, qr/schema current/, '... from the installed sql files');
+
 # The installed binary answers a CGI request against that database.
 tg_write("$p/taskgate.conf", "database = $dsn\n");
 $out = `env -i REQUEST_METHOD=GET REQUEST_URI=/x/api/tasks/counts '$p/bin/taskgate' -c '$p/taskgate.conf' 2>/dev/null`;

@@ -81,11 +81,15 @@ SKIP: {
 	    modules => ['fcgid'],
 	    site => tg_conf_template('apache-fcgid.conf', ['*:80', "*:$port"],
 		['/var/www/html', $www], ['/usr/local/bin/taskgate', $bin],
-		['<Location /api>', '<Location /taskgate/api>']));
-	# FcgidWrapper virtual: the split where the document root ends
-	# (nothing exists under it); PATH_INFO decoded except %2F
-	# (AllowEncodedSlashes NoDecode).
-	check('apache-fcgid', $w, ['/taskgate', '/api/tasks/a%2Fb/c d'], 1);
+		['<Location /api>', '<Location /taskgate/api>'],
+		['Alias / ', 'Alias /taskgate/ '],
+		['/usr/local/share/taskgate/www', tg_www_copy("$d/dashboard")]));
+	# FcgidWrapper virtual: with the dashboard's Alias of /taskgate/ (a
+	# real directory), the split falls after the first path segment
+	# under it; PATH_INFO decoded except %2F (AllowEncodedSlashes
+	# NoDecode).  taskgate reads REQUEST_URI, so the split does not
+	# matter to it.
+	check('apache-fcgid', $w, ['/taskgate/api', '/tasks/a%2Fb/c d'], 1);
 }
 
 SKIP: {

@@ -255,7 +255,7 @@ sub tg_openapi_log {
 	$ct = $ct->[0] if ref $ct;
 	my $body = $r->{content} // '';
 	utf8::decode($body);
-	my $line = JSON::PP->new->canonical->encode({ method => $m, url => $url,
+	my $line = JSON::PP->new->utf8->canonical->encode({ method => $m, url => $url,
 	    status => $r->{status}, ctype => $ct, body => $body });
 	open my $fh, '>>', $ENV{TG_OPENAPI_LOG} or return;
 	print $fh "$line\n";
