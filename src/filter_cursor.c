@@ -48,6 +48,9 @@ static const char b64[] =
 
 #define CUR_LEN		26	/* version, flags, time, seq, check */
 #define CUR_VERSION	1
+/* PostgreSQL's timestamp range in its epoch (MIN_TIMESTAMP, END_TIMESTAMP). */
+#define PG_MIN_TIMESTAMP	(-211813488000000000LL)
+#define PG_END_TIMESTAMP	9223371331200000000LL
 
 void
 filter_put64(unsigned char *p, uint64_t v)
@@ -153,6 +156,14 @@ filter_cursor_read(struct filter *f, const struct str *s)
 	f->cur_time = (int64_t)get64(raw + 2);
 	f->cur_seq = (int64_t)get64(raw + 10);
 	if (!f->cur_pos && (f->cur_time != 0 || f->cur_seq != 0))
+		return 0;
+	/*
+	 * The check is no secret: a forged cursor must still name a time
+	 * PostgreSQL can take (its timestamptz range, in its epoch, or
+	 * +-infinity), else the statement fails with a 500.
+	 */
+	if (f->cur_time != INT64_MIN && f->cur_time != INT64_MAX &&
+	    (f->cur_time < PG_MIN_TIMESTAMP || f->cur_time >= PG_END_TIMESTAMP))
 		return 0;
 	return 1;
 }

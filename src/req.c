@@ -687,8 +687,9 @@ req_parse_datetime(const char *s, size_t n, int64_t *out)
 			if (!digits(s, n, i + 1, 2, &oh) || oh > 23)
 				return 0;
 			i += 3;
-			if (i < n && s[i] == ':')
-				i++;
+			/* "+08:" is no offset: after a colon, minutes. */
+			if (i < n && s[i] == ':' && ++i == n)
+				return 0;
 			if (i < n) {
 				if (!digits(s, n, i, 2, &om) || om > 59)
 					return 0;

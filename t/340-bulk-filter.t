@@ -51,7 +51,7 @@ is($body, '{"archived":["t30","t27","t24","t21","t09","t03"],"missing":[],"count
     'archived, conflicts');
 is($c->sql("SELECT count(*) FROM archived_task_shards WHERE uniqc_task_id = 't03'"), 1, 'shards moved along');
 is($c->sql("SELECT string_agg(task_id, ',' ORDER BY seq) FROM archived_tasks WHERE task_id <> 't15'"),
-    't03,t09,t21,t24,t27,t30', 'archive seq in submit order (last given listed first)');
+    't30,t27,t24,t21,t09,t03', 'archive seq in the order of the answer, as the id form given that list (the last listed first among equal submit_times)');
 ($st, $body) = post('bulk-delete', '{"filter":{"metadata":{"g":0},"has_result":false,"updated_after":"2000-01-01"},"max_affected":100}');
 is($body, '{"deleted":["t25","t20","t15","t10","t05"],"missing":[],"count":5}', 'metadata, has_result, updated_after (t15 stayed: its conflict)');
 ($st, $body) = post('bulk-delete', '{"filter":{"status":"nothing"},"max_affected":0}');

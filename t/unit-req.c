@@ -124,5 +124,22 @@ main(void)
 	    "configured base path");
 	ok(!req_split_prefix("/tgx/api/x", "/tg", &pl),
 	    "base path must end at a segment");
+
+	/* SPEC 4.1 date-times (pydantic's grammar). */
+	{
+		int64_t	 us;
+#define DT(s) req_parse_datetime(s, strlen(s), &us)
+		ok(DT("2026-11-02T00:00+08:00") && us == 1793548800000000LL,
+		    "offset +08:00");
+		ok(DT("2026-11-02T00:00+0800") && us == 1793548800000000LL,
+		    "offset +0800");
+		ok(DT("2026-11-02T00:00+08") && us == 1793548800000000LL,
+		    "offset +08");
+		ok(!DT("2026-11-02T00:00+08:"), "offset +08: is no offset");
+		ok(!DT("2026-11-02T00:00+08:0"), "offset +08:0 is no offset");
+		ok(DT("2026-11-02T00:00:00Z") && us == 1793577600000000LL,
+		    "Z");
+#undef DT
+	}
 	return done_testing();
 }
