@@ -313,7 +313,10 @@ h_bulk_ids(struct req *r, struct resp *w, struct str **ids, size_t *n,
 	rc = jsonw_parse_bulk(r->body, r->bodylen,
 	    r->content_length != 0 && r->bodylen > 0, r->content_type,
 	    r->max_ids, &j, jf, &w->body);
-	if (rc == APP_TOOBIG) {
+	if (rc == APP_TOOBIG && jf != NULL && jf->given)
+		resp_set_detail(w, "Request body too large: a body with a "
+		    "filter is at most 64 KiB", NULL, "");
+	else if (rc == APP_TOOBIG) {
 		char	 msg[96];
 
 		snprintf(msg, sizeof(msg), "Too many task ids (at most %zu)",

@@ -392,8 +392,20 @@ jsonw_parse_bulk(const char *body, size_t len, int have_body,
 		if (body[i] == ',')
 			i = jsonw_pj_ws(&p, i + 1);
 	}
-	if (bk != NULL && fv != SIZE_MAX)
-		return jsonw_bulk_filter(&p, bk, err);
+	if (bk != NULL && fv != SIZE_MAX) {
+		bk->given = 1;
+		if (len <= JSONW_MAX_FILTER_BODY)
+			return jsonw_bulk_filter(&p, bk, err);
+		if (tv == SIZE_MAX)
+			return APP_TOOBIG;	/* the caller says why */
+		/* Both forms: the 422 needs no tree (as in parse_filter). */
+		jsonw_berr_open(err, "value_error");
+		jsonw_berr_close(err, "Value error, give task_ids or filter, "
+		    "not both");
+		(void)echo_value(&p, jsonw_pj_ws(&p, 0), err);
+		buf_adds(err, "}]}");
+		return err->oom ? APP_NOMEM : APP_INVALID;
+	}
 	if (tv == SIZE_MAX)
 		return APP_OK;		/* defaults to [] */
 	if (body[tv] != '[') {

@@ -21,7 +21,6 @@
 #include "jsonw_int.h"
 
 /* A by-filter bulk body (SPEC 4.5) is built as a tree: its size bound. */
-#define JSONW_MAX_FILTER_BODY	65536
 
 static const char *const fkeys[] = {
 	"status", "backend", "status_in", "backend_in", "has_result",
@@ -243,9 +242,9 @@ jsonw_filter_free(struct jsonw_filter *f)
  * The by-filter form, on a body already checked with Python's grammar:
  * the filter needs the values themselves, so the body is built as a
  * json-c tree here -- only here, and only for a body of at most
- * JSONW_MAX_FILTER_BODY bytes (a larger one is 413): a tree costs tens
- * of bytes per value, and a filter is a few hundred bytes.  Returns as
- * jsonw_parse_bulk.
+ * JSONW_MAX_FILTER_BODY bytes (jsonw_parse_bulk answers a larger one):
+ * a tree costs tens of bytes per value, and a filter is a few hundred
+ * bytes.  Returns as jsonw_parse_bulk.
  */
 enum app_err
 jsonw_bulk_filter(struct pj *chk, struct jsonw_filter *bk, struct buf *err)
@@ -255,8 +254,6 @@ jsonw_bulk_filter(struct pj *chk, struct jsonw_filter *bk, struct buf *err)
 	int		 perr = 0;
 	enum app_err	 rc;
 
-	if (chk->n > JSONW_MAX_FILTER_BODY)
-		return APP_TOOBIG;
 	memset(&p, 0, sizeof(p));
 	p.s = chk->s;
 	p.n = chk->n;

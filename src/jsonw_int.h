@@ -51,6 +51,8 @@ void		 jsonw_berr_open(struct buf *, const char *type);
 void		 jsonw_berr_close(struct buf *, const char *msg);
 
 /* jsonw_filter.c */
+/* A by-filter bulk body (SPEC 4.5) is built as a tree: its size bound. */
+#define JSONW_MAX_FILTER_BODY	65536
 enum app_err	 jsonw_bulk_filter(struct pj *, struct jsonw_filter *,
 		    struct buf *) WUR;
 

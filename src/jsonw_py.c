@@ -8,9 +8,10 @@
  * delimiter" at 17), and echoes bad values in the "input" of a 422
  * with their text (a 30-digit integer stays 30 digits).  json_tokener
  * reports neither the same way and clamps big integers, so this file
- * scans with Python's rules.  A bulk body is then walked in place, with
- * no tree (jsonw_body.c); the pj scanner can
- * still build a json-c tree (build), which nothing uses any more.
+ * scans with Python's rules.  A bulk body of ids is then walked in
+ * place, with no tree (jsonw_body.c); the scanner builds a json-c tree
+ * (build) only for what needs the values: a by-filter bulk body of at
+ * most 64 KiB (jsonw_filter.c) and the metadata= query parameter.
  */
 
 #include "config.h"

@@ -242,7 +242,7 @@ resp_finish(struct resp *r)
 }
 
 /*
- * If-None-Match (RFC 9110 13.1.2): "*", or a list of entity tags
+ * If-None-Match (RFC 9110 13.1.2): a list of entity tags ("*" skipped)
  * compared weakly (W/"x" matches "x").  Returns 1 when etag (quoted)
  * is among them.
  */
@@ -259,8 +259,15 @@ resp_etag_match(const char *h, const char *etag)
 			h++;
 		if (*h == '\0')
 			return 0;
-		if (*h == '*')
-			return 1;
+		/*
+		 * "*" (any current representation) is not honoured: the
+		 * tag is worked out before the answer, so whether this URL
+		 * has a 200 to match is not known; the answer is a 200.
+		 */
+		if (*h == '*') {
+			h++;
+			continue;
+		}
 		if (h[0] == 'W' && h[1] == '/')
 			h += 2;
 		if (*h != '"')

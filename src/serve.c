@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,26 @@ rest_standby(struct serve_app *a, struct req *r, const struct resp *w,
 }
 
 /*
+ * FNV-1a of the path (after the mount prefix) and the raw query: the
+ * tag names the URL too, so a tag of one answer never matches the
+ * request of another (a 404 or 422 that never had a tag cannot be
+ * answered 304 with a tag taken elsewhere).
+ */
+static uint32_t
+url_hash(const struct req *r)
+{
+	uint32_t	 h = 2166136261u;
+	const char	*parts[3] = { r->rawpath, "?", r->query };
+	const char	*p;
+	size_t		 k;
+
+	for (k = 0; k < 3; k++)
+		for (p = parts[k]; p != NULL && *p != '\0'; p++)
+			h = (h ^ (unsigned char)*p) * 16777619u;
+	return h;
+}
+
+/*
  * SPEC 4.3: the tag of a GET's answer, read before the answer (so it
  * is never newer than it) with one cheap statement on the connection
  * the answer will use; routes that never touch the database (health,
@@ -182,19 +203,21 @@ static enum app_err
 etag(struct req *r, struct resp *w, struct db *db, const struct route *rt)
 {
 	struct db_res	*res;
+	uint32_t	 u = url_hash(r);
 
-	if (strcmp(r->method, "GET") != 0)
+	if (strcmp(r->method, "GET") != 0 || (rt->flags & ROUTE_METRICS))
 		return APP_OK;
 	if (rt->flags & ROUTE_OPEN)
-		snprintf(w->etag, sizeof(w->etag), "\"%s.static\"",
-		    PACKAGE_VERSION);
+		snprintf(w->etag, sizeof(w->etag), "\"%s.static.%08x\"",
+		    PACKAGE_VERSION, u);
 	else {
 		if (db_exec(db, DB_ETAG, NULL, &res) != APP_OK)
 			return APP_OK;
-		snprintf(w->etag, sizeof(w->etag), "\"%s.%llx.%llx\"",
+		snprintf(w->etag, sizeof(w->etag), "\"%s.%llx.%llx.%08x\"",
 		    PACKAGE_VERSION,
 		    (unsigned long long)(db_nrows(res) ? db_int(res, 0, 1) : 0),
-		    (unsigned long long)(db_nrows(res) ? db_int(res, 0, 0) : 0));
+		    (unsigned long long)(db_nrows(res) ? db_int(res, 0, 0) : 0),
+		    u);
 		db_res_free(res);
 	}
 	if (resp_etag_match(r->if_none_match, w->etag))

@@ -122,6 +122,8 @@ sub scrape {
 	my ($st, $h, $body) = tg_http(GET => "$base/api/metrics", %o);
 	is($st, 200, 'metrics: 200') or diag $body;
 	is($h->{'content-type'}, $CT, 'metrics: Content-Type of the text format');
+	# Counters move with every request: no ETag, so never a stale 304.
+	is($h->{etag}, undef, 'metrics: no ETag');
 	my $m = eval { parse_prom($body) };
 	ok($m, 'metrics: parses as Prometheus text') or diag "$@\n$body";
 	return $m || {};

@@ -67,6 +67,15 @@ is($body, '{"detail":[{"type":"missing","loc":["body","max_affected"],"msg":"Fie
 ($st, $body) = post('bulk-delete', '{"task_ids":["t01"],"filter":{},"max_affected":1}');
 is($st, 422, 'task_ids and filter: 422');
 like($body, qr/^\{"detail":\[\{"type":"value_error","loc":\["body"\],"msg":"Value error, give task_ids or filter, not both"/, 'both');
+# A body with a filter is built as a tree: at most 64 KiB (in review: the
+# 413 named task ids the body did not have).
+my $pad = 'a' x 70000;
+($st, $body) = post('bulk-delete', qq({"filter":{"status":"x"},"dry_run":true,"pad":"$pad"}));
+is($st, 413, 'a filter body over 64 KiB: 413');
+is($body, '{"detail":"Request body too large: a body with a filter is at most 64 KiB"}', 'the 413 says why');
+($st, $body) = post('bulk-delete', '{"filter":{},"task_ids":[' . join(',', ('"x"') x 20000) . ']}');
+is($st, 422, 'a large body with both forms: still the 422 of both');
+like($body, qr/^\{"detail":\[\{"type":"value_error","loc":\["body"\],"msg":"Value error, give task_ids or filter, not both","input":\{"filter":\{\},"task_ids":\["x",/, 'value_error, the body echoed');
 ($st, $body) = post('bulk-archive', '{"filter":{"stat":"x","archived_after":"2026-01-01"},"dry_run":true}');
 is($body, '{"detail":[{"type":"extra_forbidden","loc":["body","filter","stat"],"msg":"Extra inputs are not permitted","input":"x"},{"type":"extra_forbidden","loc":["body","filter","archived_after"],"msg":"Extra inputs are not permitted","input":"2026-01-01"}]}',
     'unknown filter keys');
