@@ -119,6 +119,9 @@ imp_direct(struct imp *m, size_t from, size_t to, struct attempt *t)
 			;
 		buf_add(&m->d[4], q, (size_t)(e - q));
 		buf_addc(&m->d[4], '\n');
+		/* No shards: cs may hold nothing at all (NULL + 0 is UB). */
+		if (m->bt[i].slen == 0)
+			continue;
 		p = m->cs.p + m->bt[i].soff;
 		e = p + m->bt[i].slen;
 		for (; p < e; p = nl + 1) {

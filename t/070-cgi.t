@@ -45,7 +45,7 @@ sub cgi {
 
 my ($st, $h, $body, $raw) = cgi(uri => '/api/health');
 # (SPEC 4.3: every GET 200 carries a strong ETag and Cache-Control.)
-like($raw, qr/\AStatus: 200 OK\r\nContent-Type: application\/json\r\nETag: "[0-9.]+\.static"\r\nCache-Control: no-cache\r\nContent-Length: 15\r\n\r\n\{"status":"ok"\}\z/,
+like($raw, qr/\AStatus: 200 OK\r\nContent-Type: application\/json\r\nETag: "[0-9.]+\.static\.[0-9a-f]{8}"\r\nCache-Control: no-cache\r\nContent-Length: 15\r\n\r\n\{"status":"ok"\}\z/,
     'CGI response, byte for byte');
 
 tg_task($c, 'cgi1', status => 'pending');

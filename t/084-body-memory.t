@@ -14,6 +14,12 @@ use TG;
 tg_need('time');
 
 my $M = 1048576;
+my $asan = do {
+	open my $fh, '<:raw', tg_bin() or die "cannot read " . tg_bin() . ": $!\n";
+	local $/;
+	my $img = <$fh>;
+	$img =~ /AddressSanitizer|__asan_init/ ? 1 : 0;
+};
 my $cfg = tg_tmpdir() . '/tg.conf';
 open my $f, '>', $cfg or die;
 # No database is needed: bodies are refused before any statement.
@@ -71,9 +77,15 @@ for my $c (@cases) {
 	my ($st, $olen, $rb, $rss) = cgi($body);
 	my $ok = $want == 200 ? 503 : $want;	# 100000 valid ids: then the database (down here)
 	is($st, $ok, sprintf('%s (%d bytes): %d', $name, length $body, $ok));
-	cmp_ok($rss - $base, '<=', 12 * $M / 1024,
-	    sprintf('%s: peak RSS %d KiB, %.1f x max_body_size above an idle request', $name, $rss,
-		($rss - $base) * 1024 / $M));
+	SKIP: {
+		# ASan's redzones and quarantine of freed memory (256 MB) make
+		# RSS say nothing about taskgate's own use: the bound is checked
+		# on the normal build (make check).
+		skip "$name: RSS not meaningful on an AddressSanitizer build", 1 if $asan;
+		cmp_ok($rss - $base, '<=', 12 * $M / 1024,
+		    sprintf('%s: peak RSS %d KiB, %.1f x max_body_size above an idle request', $name, $rss,
+			($rss - $base) * 1024 / $M));
+	}
 	cmp_ok($olen, '<=', $M + 130_000, "$name: response of $olen bytes");
 }
 
