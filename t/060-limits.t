@@ -124,7 +124,7 @@ is($snap->(), $before, 'CGI: nothing changed');
 {
 	# The same trickle on CGI's stdin.
 	local $SIG{PIPE} = 'IGNORE';
-	my $bin = tg_bin();
+	my $bin = tg_bin_copy();	# (one word for open3: the checkout's path may have a space)
 	local %ENV = (PATH => $ENV{PATH}, %cgienv, CONTENT_LENGTH => length $full);
 	my $t0 = time;
 	my $pid = open3(my $wr, my $rd, gensym, $bin);

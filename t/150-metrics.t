@@ -232,7 +232,7 @@ sub cgi {
 	local %ENV = (%ENV, GATEWAY_INTERFACE => 'CGI/1.1', REQUEST_METHOD => 'GET',
 	    REQUEST_URI => $uri, QUERY_STRING => '', SERVER_NAME => 'x',
 	    SERVER_PORT => '80', REMOTE_ADDR => '127.0.0.1', TASKGATE_CONFIG => $cgiconf);
-	my $bin = tg_bin();
+	my $bin = tg_bin_copy();	# (no space in its path: backticks)
 	my $out = `$bin </dev/null 2>>$dir/cgi.err`;
 	my ($head, $body) = split /\r\n\r\n/, $out, 2;
 	return ($head, $body);
@@ -252,12 +252,12 @@ is(scalar(@left), 1, 'CGI: ended processes leave no files (folded)') or diag "@l
 # and rendering included; t/090-valgrind.t does the rest of the routes).
 SKIP: {
 	skip 'valgrind not installed', 2 unless -x '/usr/bin/valgrind';
-	skip 'ASan build', 2 if `nm $ENV{TG_BIN} 2>/dev/null` =~ /__asan_init/;
+	skip 'ASan build', 2 if `nm '$ENV{TG_BIN}' 2>/dev/null` =~ /__asan_init/;
 	for my $uri ('/api/tasks', '/api/metrics') {
 		local %ENV = (%ENV, GATEWAY_INTERFACE => 'CGI/1.1', REQUEST_METHOD => 'GET',
 		    REQUEST_URI => $uri, QUERY_STRING => '', SERVER_NAME => 'x',
 		    SERVER_PORT => '80', REMOTE_ADDR => '127.0.0.1', TASKGATE_CONFIG => $cgiconf);
-		my $bin = tg_bin();
+		my $bin = tg_bin_copy();	# (no space in its path: backticks)
 		my $out = `valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99 $bin </dev/null 2>$dir/vg.err`;
 		is($? >> 8, 0, "valgrind: CGI $uri with metrics_dir, no error or leak")
 		    or diag `cat $dir/vg.err`;

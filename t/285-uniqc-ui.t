@@ -85,7 +85,7 @@ sub ui_checks {
 	my $port = tg_free_port();
 	my $site = tg_conf_template('uniqc-ui-lighttpd.conf',
 	    ['/var/www/uniqc-ui', $www],
-	    ['/usr/local/bin/taskgate', tg_bin()],
+	    ['/usr/local/bin/taskgate', tg_bin_copy()],
 	    ['/run/lighttpd/taskgate.sock', "$d/taskgate.sock"],
 	    ['/etc/taskgate/taskgate.conf', $conf]);
 	my $mime = -x '/usr/share/lighttpd/create-mime.conf.pl' ?
