@@ -72,7 +72,7 @@ $c->stop;
 tg_http(GET => "$b/api/tasks");		# 503
 
 my $chk = tg_srcdir() . '/t/lib/openapi-check.py';
-my $out = `python3 $chk '@{[tg_srcdir()]}/docs/openapi.json' '$own' 2>&1`;
+my $out = `python3 '$chk' '@{[tg_srcdir()]}/docs/openapi.json' '$own' 2>&1`;
 is($?, 0, "this test's answers match the document") or diag($out);
 like($out, qr/checked (\d+)/, 'answers checked');
 my ($n) = $out =~ /checked (\d+)/;
@@ -80,7 +80,7 @@ cmp_ok($n, '>=', scalar(@req), "$n answers checked");
 SKIP: {
 	skip 'TG_OPENAPI_LOG not set (run under make check for the whole suite)', 1
 	    unless $suite && -s $suite;
-	$out = `python3 $chk '@{[tg_srcdir()]}/docs/openapi.json' '$suite' 2>&1`;
+	$out = `python3 '$chk' '@{[tg_srcdir()]}/docs/openapi.json' '$suite' 2>&1`;
 	is($?, 0, "every answer of the suite matches the document ($out)") or diag($out);
 }
 done_testing();
