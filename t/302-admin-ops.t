@@ -17,7 +17,7 @@ my $dir = tg_tmpdir();
 my $bin = "$ENV{TG_BUILDDIR}/src/taskgate-admin";
 
 my ($rc, $out) = tg_admin('--version');
-is("$rc $out", "0 taskgate-admin (taskgate) " . (split ' ', `$ENV{TG_BIN} -V`)[1] . "\n", '--version');
+is("$rc $out", "0 taskgate-admin (taskgate) " . (split ' ', `'$ENV{TG_BIN}' -V`)[1] . "\n", '--version');
 ($rc, $out) = tg_admin('--help');
 is($rc, 0, '--help: exit 0');
 like($out, qr/import FILE.*sync FILE.*archive-expired.*purge-archive.*migrate.*check/s, '... lists the commands');
