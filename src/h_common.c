@@ -91,6 +91,30 @@ fetch_count(struct db *db, enum db_stmt s, const char *const *pv,
 	return APP_OK;
 }
 
+/*
+ * The end of every list answer after "total": the archive's "count" of
+ * all archived tasks, then "limit" and "offset" as parsed.
+ */
+static enum app_err
+list_tail(struct buf *b, struct db *db, int archived, int64_t limit,
+    int64_t offset)
+{
+	enum app_err	 rc;
+	int64_t		 all = 0;
+
+	if (archived) {
+		if ((rc = fetch_count(db, DB_ACOUNT, NULL, &all)) != APP_OK)
+			return rc;
+		buf_adds(b, ",\"count\":");
+		buf_addi(b, (long long)all);
+	}
+	buf_adds(b, ",\"limit\":");
+	buf_addi(b, (long long)limit);
+	buf_adds(b, ",\"offset\":");
+	buf_addi(b, (long long)offset);
+	return APP_OK;
+}
+
 /* Runs the count statement of f; 0 when nothing can match. */
 static enum app_err
 count_ext(struct db *db, struct filter *f, int64_t *n)
@@ -122,7 +146,7 @@ list_ext(struct resp *w, struct db *db, struct filter *f, int64_t limit,
 	enum app_err	 rc, e;
 	size_t		 nrow = 0;
 	int		 more = 0, r;
-	int64_t		 total = 0, all = 0, lt = f->cur_time, ls = f->cur_seq;
+	int64_t		 total = 0, lt = f->cur_time, ls = f->cur_seq;
 	int		 lpos = f->cur_pos;
 
 	buf_reset(b);
@@ -163,16 +187,8 @@ list_ext(struct resp *w, struct db *db, struct filter *f, int64_t limit,
 			return rc;
 		buf_addi(b, (long long)total);
 	}
-	if (f->archived) {
-		if ((rc = fetch_count(db, DB_ACOUNT, NULL, &all)) != APP_OK)
-			return rc;
-		buf_adds(b, ",\"count\":");
-		buf_addi(b, (long long)all);
-	}
-	buf_adds(b, ",\"limit\":");
-	buf_addi(b, (long long)limit);
-	buf_adds(b, ",\"offset\":");
-	buf_addi(b, (long long)offset);
+	if ((rc = list_tail(b, db, f->archived, limit, offset)) != APP_OK)
+		return rc;
 	if (f->cursor) {
 		buf_adds(b, ",\"next_cursor\":");
 		if (more)
@@ -195,7 +211,7 @@ h_list(struct req *r, struct resp *w, struct db *db, int archived)
 {
 	const struct str *st = req_query(r, "status");
 	const struct str *be = req_query(r, "backend");
-	int64_t		 limit = 100, offset = 0, total = 0, all = 0;
+	int64_t		 limit = 100, offset = 0, total = 0;
 	char		 ls[24], os[24];
 	const char	*pv[4];
 	int		 np = 0, which = 0, ok, nomatch;
@@ -263,16 +279,8 @@ h_list(struct req *r, struct resp *w, struct db *db, int archived)
 		return rc;
 	buf_adds(b, "],\"total\":");
 	buf_addi(b, (long long)total);
-	if (archived) {
-		if ((rc = fetch_count(db, DB_ACOUNT, pv, &all)) != APP_OK)
-			return rc;
-		buf_adds(b, ",\"count\":");
-		buf_addi(b, (long long)all);
-	}
-	buf_adds(b, ",\"limit\":");
-	buf_addi(b, (long long)limit);
-	buf_adds(b, ",\"offset\":");
-	buf_addi(b, (long long)offset);
+	if ((rc = list_tail(b, db, archived, limit, offset)) != APP_OK)
+		return rc;
 	buf_addc(b, '}');
 	return APP_OK;
 }
