@@ -13,6 +13,7 @@
 #include "req.h"
 #include "resp.h"
 #include "db.h"
+#include "rows.h"
 #include "jsonw.h"
 #include "filter.h"
 #include "h.h"
@@ -24,42 +25,26 @@
 void
 h_task_row(struct buf *b, const struct db_res *res, size_t row, int detail)
 {
-	const char	*p;
-	size_t		 n;
+	struct task_row	 t;
 
-	buf_adds(b, "{\"task_id\":");
-	p = db_text(res, row, 0, &n);
-	jsonw_str(b, p ? p : "", n);
-	buf_adds(b, ",\"backend\":");
-	p = db_text(res, row, 1, &n);
-	jsonw_str(b, p ? p : "", n);
-	buf_adds(b, ",\"status\":");
-	p = db_text(res, row, 2, &n);
-	jsonw_str(b, p ? p : "", n);
-	buf_adds(b, ",\"shots\":");
-	buf_addi(b, (long long)db_int(res, row, 3));
-	buf_adds(b, ",\"submit_time\":");
-	jsonw_time_pg(b, db_time(res, row, 4));
-	buf_adds(b, ",\"update_time\":");
-	jsonw_time_pg(b, db_time(res, row, 5));
-	if (detail) {
-		buf_adds(b, ",\"result\":");
-		if ((p = db_json(res, row, 6, &n)) == NULL ||
-		    !jsonw_stored(b, p, n))
-			buf_adds(b, "null");
-	} else {
-		buf_adds(b, ",\"has_result\":");
-		buf_adds(b, db_bool(res, row, 6) ? "true" : "false");
-	}
-	buf_adds(b, ",\"metadata\":");
-	if ((p = db_json(res, row, 7, &n)) == NULL || !jsonw_stored(b, p, n))
-		buf_adds(b, "{}");
-	buf_adds(b, ",\"archived_at\":");
-	if (db_isnull(res, row, 8))
-		buf_adds(b, "null");
+	t.task_id.p = db_text(res, row, 0, &t.task_id.len);
+	t.backend.p = db_text(res, row, 1, &t.backend.len);
+	t.status.p = db_text(res, row, 2, &t.status.len);
+	t.shots = db_int(res, row, 3);
+	t.submit_time = db_time(res, row, 4);
+	t.update_time = db_time(res, row, 5);
+	t.has_result = 0;
+	t.result.p = NULL;
+	t.result.len = 0;
+	if (detail)
+		t.result.p = db_json(res, row, 6, &t.result.len);
 	else
-		jsonw_time_pg(b, db_time(res, row, 8));
-	buf_addc(b, '}');
+		t.has_result = db_bool(res, row, 6);
+	t.metadata.p = db_json(res, row, 7, &t.metadata.len);
+	t.archived = !db_isnull(res, row, 8);
+	t.archived_at = t.archived ? db_time(res, row, 8) : 0;
+	t.seq = 0;
+	jsonw_task(b, &t, detail);
 }
 
 /* Parses an optional integer query parameter, adding a 422 item. */

@@ -13,6 +13,7 @@
 #include "req.h"
 #include "resp.h"
 #include "db.h"
+#include "rows.h"
 #include "jsonw.h"
 #include "h.h"
 
@@ -70,16 +71,20 @@ h_archive_get(struct req *r, struct resp *w, struct db *db,
 	return detail(w, db, id, 1);
 }
 
+/* Decodes shard row i (see DB_SHARDS in sql.c for the columns). */
 static void
-text_or_null(struct buf *b, const struct db_res *res, size_t row, int col)
+shard_row(const struct db_res *res, size_t i, struct shard_row *s)
 {
-	size_t		 n;
-	const char	*p = db_text(res, row, col, &n);
-
-	if (p == NULL)
-		buf_adds(b, "null");
-	else
-		jsonw_str(b, p, n);
+	s->uniqc_task_id.p = db_text(res, i, 0, &s->uniqc_task_id.len);
+	s->shard_index = db_int(res, i, 1);
+	s->platform_task_id.p = db_text(res, i, 2, &s->platform_task_id.len);
+	s->backend.p = db_text(res, i, 3, &s->backend.len);
+	s->circuit_count = db_int(res, i, 4);
+	s->sub_index_offset = db_int(res, i, 5);
+	s->status.p = db_text(res, i, 6, &s->status.len);
+	s->error_message.p = db_text(res, i, 7, &s->error_message.len);
+	s->submit_time = db_time(res, i, 8);
+	s->update_time = db_time(res, i, 9);
 }
 
 enum app_err
@@ -91,6 +96,7 @@ h_tasks_shards(struct req *r, struct resp *w, struct db *db,
 	const char	*pv[1];
 	size_t		 i, n, count = 0;
 	struct buf	*b = &w->body;
+	struct shard_row sr;
 
 	(void)r;
 	if (id->bad)
@@ -115,27 +121,8 @@ h_tasks_shards(struct req *r, struct resp *w, struct db *db,
 			continue;
 		if (count++ > 0)
 			buf_addc(b, ',');
-		buf_adds(b, "{\"uniqc_task_id\":");
-		text_or_null(b, res, i, 0);
-		buf_adds(b, ",\"shard_index\":");
-		buf_addi(b, (long long)db_int(res, i, 1));
-		buf_adds(b, ",\"platform_task_id\":");
-		text_or_null(b, res, i, 2);
-		buf_adds(b, ",\"backend\":");
-		text_or_null(b, res, i, 3);
-		buf_adds(b, ",\"circuit_count\":");
-		buf_addi(b, (long long)db_int(res, i, 4));
-		buf_adds(b, ",\"sub_index_offset\":");
-		buf_addi(b, (long long)db_int(res, i, 5));
-		buf_adds(b, ",\"status\":");
-		text_or_null(b, res, i, 6);
-		buf_adds(b, ",\"error_message\":");
-		text_or_null(b, res, i, 7);
-		buf_adds(b, ",\"submit_time\":");
-		jsonw_time_pg(b, db_time(res, i, 8));
-		buf_adds(b, ",\"update_time\":");
-		jsonw_time_pg(b, db_time(res, i, 9));
-		buf_addc(b, '}');
+		shard_row(res, i, &sr);
+		jsonw_shard(b, &sr);
 	}
 	buf_adds(b, "]}");
 	db_res_free(res);

@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "req.h"
 #include "jsonw.h"
+#include "rows.h"
 
 #include "jsonw_int.h"
 
@@ -308,6 +309,83 @@ jsonw_stored(struct buf *b, const char *s, size_t n)
 		}
 	}
 	return 1;
+}
+
+/* A string, or null for SQL NULL. */
+static void
+text_or_null(struct buf *b, const struct rtext *t)
+{
+	if (t->p == NULL)
+		buf_adds(b, "null");
+	else
+		jsonw_str(b, t->p, t->len);
+}
+
+/*
+ * One task object in the key order of SPEC 2; detail selects "result"
+ * (stored JSON, null when absent) over "has_result".
+ */
+void
+jsonw_task(struct buf *b, const struct task_row *t, int detail)
+{
+	buf_adds(b, "{\"task_id\":");
+	jsonw_str(b, t->task_id.p ? t->task_id.p : "", t->task_id.len);
+	buf_adds(b, ",\"backend\":");
+	jsonw_str(b, t->backend.p ? t->backend.p : "", t->backend.len);
+	buf_adds(b, ",\"status\":");
+	jsonw_str(b, t->status.p ? t->status.p : "", t->status.len);
+	buf_adds(b, ",\"shots\":");
+	buf_addi(b, (long long)t->shots);
+	buf_adds(b, ",\"submit_time\":");
+	jsonw_time_pg(b, t->submit_time);
+	buf_adds(b, ",\"update_time\":");
+	jsonw_time_pg(b, t->update_time);
+	if (detail) {
+		buf_adds(b, ",\"result\":");
+		if (t->result.p == NULL ||
+		    !jsonw_stored(b, t->result.p, t->result.len))
+			buf_adds(b, "null");
+	} else {
+		buf_adds(b, ",\"has_result\":");
+		buf_adds(b, t->has_result ? "true" : "false");
+	}
+	buf_adds(b, ",\"metadata\":");
+	if (t->metadata.p == NULL ||
+	    !jsonw_stored(b, t->metadata.p, t->metadata.len))
+		buf_adds(b, "{}");
+	buf_adds(b, ",\"archived_at\":");
+	if (!t->archived)
+		buf_adds(b, "null");
+	else
+		jsonw_time_pg(b, t->archived_at);
+	buf_addc(b, '}');
+}
+
+/* One shard object in the key order of SPEC 2.3. */
+void
+jsonw_shard(struct buf *b, const struct shard_row *s)
+{
+	buf_adds(b, "{\"uniqc_task_id\":");
+	text_or_null(b, &s->uniqc_task_id);
+	buf_adds(b, ",\"shard_index\":");
+	buf_addi(b, (long long)s->shard_index);
+	buf_adds(b, ",\"platform_task_id\":");
+	text_or_null(b, &s->platform_task_id);
+	buf_adds(b, ",\"backend\":");
+	text_or_null(b, &s->backend);
+	buf_adds(b, ",\"circuit_count\":");
+	buf_addi(b, (long long)s->circuit_count);
+	buf_adds(b, ",\"sub_index_offset\":");
+	buf_addi(b, (long long)s->sub_index_offset);
+	buf_adds(b, ",\"status\":");
+	text_or_null(b, &s->status);
+	buf_adds(b, ",\"error_message\":");
+	text_or_null(b, &s->error_message);
+	buf_adds(b, ",\"submit_time\":");
+	jsonw_time_pg(b, s->submit_time);
+	buf_adds(b, ",\"update_time\":");
+	jsonw_time_pg(b, s->update_time);
+	buf_addc(b, '}');
 }
 
 /* {"detail":"<pre><id><post>"} */

@@ -21,6 +21,8 @@
 
 struct buf;
 struct str;
+struct task_row;
+struct shard_row;
 
 /* Output. */
 void	jsonw_str(struct buf *, const char *, size_t);
@@ -28,6 +30,8 @@ void	jsonw_strz(struct buf *, const char *);
 void	jsonw_time(struct buf *, int64_t unix_usec);
 void	jsonw_time_pg(struct buf *, int64_t pg_usec);
 int	jsonw_stored(struct buf *, const char *, size_t);
+void	jsonw_task(struct buf *, const struct task_row *, int detail);
+void	jsonw_shard(struct buf *, const struct shard_row *);
 void	jsonw_detail(struct buf *, const char *pre, const struct str *,
 	    const char *post);
 
