@@ -562,6 +562,7 @@ filter_sql(struct filter *f, enum filter_what what, int64_t limit,
 		conditions(f, &first, -1);
 		if (what == FILTER_SAMPLE) {
 			frag(f, sql, NULL, DB_F_SAMPLE, 0, 0);
+			q->rows = DB_F_SAMPLE;
 			goto done;
 		}
 		snprintf(f->num[0], sizeof(f->num[0]), "%lld",
@@ -573,8 +574,11 @@ filter_sql(struct filter *f, enum filter_what what, int64_t limit,
 		frag(f, &f->lock, NULL, DB_F_BULK_LOCK, a, 0);
 		q->pre_sql = what == FILTER_BULK_ARCHIVE ? f->lock.p : NULL;
 		q->flags = DB_LONG;
+		q->rows = what == FILTER_BULK_DELETE ? DB_F_BULK_DELETE :
+		    DB_F_BULK_ARCHIVE;
 		goto done;
 	}
+	q->rows = head;		/* the layout of its rows (sql.c) */
 	if (what == FILTER_LIST && f->has_status_in && f->nsin > 1 &&
 	    !f->sin.oom) {
 		merged_list(f, limit, offset);
