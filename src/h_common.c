@@ -120,17 +120,18 @@ list_ext(struct resp *w, struct db *db, struct filter *f, int64_t limit,
 				db_res_free(row);
 				continue;
 			}
-			rc = db_task_row(row, 0, &t);
-			db_res_free(row);
-			if (rc == APP_OK) {
+			/* (t points into row: written before it is freed) */
+			if ((rc = db_task_row(row, 0, &t)) == APP_OK) {
 				if (nrow++ > 0)
 					buf_addc(b, ',');
 				jsonw_task(b, &t, 0);
 				lpos = 1;
 				lt = t.submit_time;
 				ls = t.seq;
-				rc = resp_stream(w);
 			}
+			db_res_free(row);
+			if (rc == APP_OK)
+				rc = resp_stream(w);
 			if (rc != APP_OK) {
 				db_stream_abort(db);
 				return rc;
@@ -224,14 +225,14 @@ h_list(struct req *r, struct resp *w, struct db *db, int archived)
 		if ((rc = db_stream(db, ls_stmt, pv)) != APP_OK)
 			return rc;
 		while (db_stream_next(db, &row, &e) == 1) {
-			rc = db_task_row(row, 0, &t);
-			db_res_free(row);
-			if (rc == APP_OK) {
+			if ((rc = db_task_row(row, 0, &t)) == APP_OK) {
 				if (nrow++ > 0)
 					buf_addc(b, ',');
 				jsonw_task(b, &t, 0);
-				rc = resp_stream(w);
 			}
+			db_res_free(row);
+			if (rc == APP_OK)
+				rc = resp_stream(w);
 			if (rc != APP_OK) {
 				db_stream_abort(db);
 				return rc;
