@@ -41,6 +41,7 @@ type_name(unsigned oid)
 	case DB_OID_JSON:	return "json";
 	case DB_OID_TIMESTAMPTZ: return "timestamptz";
 	case DB_OID_JSONB:	return "jsonb";
+	case 1042:		return "bpchar";
 	case 1043:		return "varchar";
 	case 1114:		return "timestamp";
 	case 1700:		return "numeric";
