@@ -3,8 +3,11 @@
  * libpq): the connection handle, the result handle, and what the three
  * files call in one another.
  *
- *  db.c         connection, reconnect, prepare (with the column check),
- *               db_exec and its pipeline, error mapping
+ *  db_conn.c    the connection: connect, notice a closed one and
+ *               reconnect, the session or transaction-local settings,
+ *               the error kept for the log
+ *  db.c         statements: prepare (with the column check), send,
+ *               db_exec and its pipeline, error classes
  *  db_stream.c  db_stream*: rows one at a time (single-row mode)
  *  db_rows.c    the column check of a layout and the row decoders
  */
@@ -66,7 +69,7 @@ struct db {
 	const int	*dyn_fmt;
 };
 
-/* db.c */
+/* db.c and db_conn.c */
 const struct db_stmt_def *db_def(const struct db *, enum db_stmt);
 struct db_colmap *db_colmap(struct db *, enum db_stmt);
 void		 db_set_err(struct db *, const char *, const PGresult *);

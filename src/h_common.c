@@ -70,6 +70,52 @@ list_tail(struct buf *b, struct db *db, int archived, int64_t limit,
 	return APP_OK;
 }
 
+/* What stream_tasks wrote: rows, the last one's keys, one more. */
+struct page {
+	size_t		 n;
+	int64_t		 last_time, last_seq;
+	int		 more;
+};
+
+/*
+ * Writes the rows of the stream db_stream() started as task summaries,
+ * comma-separated, flushing as the body grows.  With max >= 0, a row
+ * past the first max is not written but sets pg->more (a cursor asks for
+ * one row more than the page).  On an error the stream is given up.
+ */
+static enum app_err
+stream_tasks(struct resp *w, struct db *db, int64_t max, struct page *pg)
+{
+	struct db_res	*row;
+	struct task_row	 t;
+	enum app_err	 rc, e;
+
+	memset(pg, 0, sizeof(*pg));
+	while (db_stream_next(db, &row, &e) == 1) {
+		if (max >= 0 && pg->n == (size_t)max) {
+			pg->more = 1;	/* the row of the next page */
+			db_res_free(row);
+			continue;
+		}
+		/* (t points into row: written before it is freed) */
+		if ((rc = db_task_row(row, 0, &t)) == APP_OK) {
+			if (pg->n++ > 0)
+				buf_addc(&w->body, ',');
+			jsonw_task(&w->body, &t, 0);
+			pg->last_time = t.submit_time;
+			pg->last_seq = t.seq;
+		}
+		db_res_free(row);
+		if (rc == APP_OK)
+			rc = resp_stream(w);
+		if (rc != APP_OK) {
+			db_stream_abort(db);
+			return rc;
+		}
+	}
+	return e;
+}
+
 /* Runs the count statement of f; 0 when nothing can match. */
 static enum app_err
 count_ext(struct db *db, struct filter *f, int64_t *n)
@@ -97,14 +143,11 @@ list_ext(struct resp *w, struct db *db, struct filter *f, int64_t limit,
 {
 	struct buf	*b = &w->body;
 	struct db_query	 q;
-	struct db_res	*row;
-	struct task_row	 t;
-	enum app_err	 rc, e;
-	size_t		 nrow = 0;
-	int		 more = 0, r;
-	int64_t		 total = 0, lt = f->cur_time, ls = f->cur_seq;
-	int		 lpos = f->cur_pos;
+	struct page	 pg;
+	enum app_err	 rc;
+	int64_t		 total = 0;
 
+	memset(&pg, 0, sizeof(pg));
 	buf_reset(b);
 	buf_adds(b, "{\"tasks\":[");
 	if (!f->nomatch && (limit != 0 || f->cursor)) {
@@ -114,31 +157,9 @@ list_ext(struct resp *w, struct db *db, struct filter *f, int64_t limit,
 		db_dyn(db, &q);
 		if ((rc = db_stream(db, DB_DYN, f->pv)) != APP_OK)
 			return rc;
-		while ((r = db_stream_next(db, &row, &e)) == 1) {
-			if (f->cursor && limit >= 0 && nrow == (size_t)limit) {
-				more = 1;	/* the row of the next page */
-				db_res_free(row);
-				continue;
-			}
-			/* (t points into row: written before it is freed) */
-			if ((rc = db_task_row(row, 0, &t)) == APP_OK) {
-				if (nrow++ > 0)
-					buf_addc(b, ',');
-				jsonw_task(b, &t, 0);
-				lpos = 1;
-				lt = t.submit_time;
-				ls = t.seq;
-			}
-			db_res_free(row);
-			if (rc == APP_OK)
-				rc = resp_stream(w);
-			if (rc != APP_OK) {
-				db_stream_abort(db);
-				return rc;
-			}
-		}
-		if (e != APP_OK)
-			return e;
+		if ((rc = stream_tasks(w, db, f->cursor ? limit : -1, &pg)) !=
+		    APP_OK)
+			return rc;
 	}
 	buf_adds(b, "],\"total\":");
 	if (f->total_none)
@@ -152,8 +173,11 @@ list_ext(struct resp *w, struct db *db, struct filter *f, int64_t limit,
 		return rc;
 	if (f->cursor) {
 		buf_adds(b, ",\"next_cursor\":");
-		if (more)
-			filter_cursor(b, f, lpos, lt, ls);
+		if (pg.more && pg.n > 0)
+			filter_cursor(b, f, 1, pg.last_time, pg.last_seq);
+		else if (pg.more)
+			filter_cursor(b, f, f->cur_pos, f->cur_time,
+			    f->cur_seq);
 		else
 			buf_adds(b, "null");
 	}
@@ -176,11 +200,9 @@ h_list(struct req *r, struct resp *w, struct db *db, int archived)
 	char		 ls[24], os[24];
 	const char	*pv[4];
 	int		 np = 0, which = 0, ok, nomatch;
-	struct db_res	*row;
-	struct task_row	 t;
 	enum db_stmt	 ls_stmt, cs_stmt;
-	enum app_err	 rc, e;
-	size_t		 nrow = 0;
+	enum app_err	 rc;
+	struct page	 pg;
 	struct buf	*b = &w->body;
 	struct filter	 f;
 
@@ -222,24 +244,9 @@ h_list(struct req *r, struct resp *w, struct db *db, int archived)
 
 	buf_adds(b, "{\"tasks\":[");
 	if (!nomatch && limit != 0) {
-		if ((rc = db_stream(db, ls_stmt, pv)) != APP_OK)
+		if ((rc = db_stream(db, ls_stmt, pv)) != APP_OK ||
+		    (rc = stream_tasks(w, db, -1, &pg)) != APP_OK)
 			return rc;
-		while (db_stream_next(db, &row, &e) == 1) {
-			if ((rc = db_task_row(row, 0, &t)) == APP_OK) {
-				if (nrow++ > 0)
-					buf_addc(b, ',');
-				jsonw_task(b, &t, 0);
-			}
-			db_res_free(row);
-			if (rc == APP_OK)
-				rc = resp_stream(w);
-			if (rc != APP_OK) {
-				db_stream_abort(db);
-				return rc;
-			}
-		}
-		if (e != APP_OK)
-			return e;
 	}
 	if (!nomatch && (rc = fetch_count(db, cs_stmt, pv, &total)) != APP_OK)
 		return rc;
