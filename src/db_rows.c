@@ -161,6 +161,16 @@ not_rows(const struct db_res *r, const char *what)
 	return APP_SYSTEM;
 }
 
+/* A field the decoder reads that the layout does not list. */
+static enum app_err
+no_field(const struct db_res *r, enum db_field f)
+{
+	cols_err(r->db, r->stmt, "the %s rows lack a column the decoder "
+	    "reads (field %d of enum db_field)", db_layouts[r->cols.rows].what,
+	    (int)f);
+	return APP_SYSTEM;
+}
+
 /* A value whose width its column's type does not allow. */
 static enum app_err
 bad_width(const struct db_res *r, enum db_field f, int len)
@@ -198,7 +208,7 @@ get_text(const struct db_res *r, size_t i, enum db_field f, struct rtext *t)
 	t->p = NULL;
 	t->len = 0;
 	if (c < 0)
-		return not_rows(r, "these");
+		return no_field(r, f);
 	if (PQgetisnull(r->pg, (int)i, c))
 		return APP_OK;
 	t->p = PQgetvalue(r->pg, (int)i, c);
@@ -222,7 +232,7 @@ get_int(const struct db_res *r, size_t i, enum db_field f, int64_t *v)
 
 	*v = 0;
 	if (c < 0)
-		return not_rows(r, "these");
+		return no_field(r, f);
 	if (PQgetisnull(r->pg, (int)i, c))
 		return APP_OK;
 	n = PQgetlength(r->pg, (int)i, c);
@@ -249,7 +259,7 @@ get_bool(const struct db_res *r, size_t i, enum db_field f, int *v)
 
 	*v = 0;
 	if (c < 0)
-		return not_rows(r, "these");
+		return no_field(r, f);
 	if (PQgetisnull(r->pg, (int)i, c))
 		return APP_OK;
 	if ((n = PQgetlength(r->pg, (int)i, c)) != 1)
