@@ -16,7 +16,9 @@
  *    prepared, from PostgreSQL's description of it (in the same round
  *    trip as the prepare, before it ever runs); when sent unnamed
  *    (prepare off, the statements built at run time) on its first
- *    result.  A mismatch is APP_SYSTEM, never rows decoded as zeros.
+ *    result: for a write that is after it ran (its transaction is
+ *    committed), and the answer is still the 500.  A mismatch is
+ *    APP_SYSTEM, never rows decoded as zeros.
  *  - A read-only statement that fails on a broken connection is retried
  *    once on a fresh one.
  *  - A statement with a "pre" (lock) statement runs both in one
