@@ -61,6 +61,27 @@ db_colmap(struct db *db, enum db_stmt s)
 }
 
 /*
+ * After the results of a statement or (pipelined) a pipeline: leaves the
+ * pipeline, and makes a connection lost meanwhile APP_DBDOWN (what names
+ * it in the error when nothing else went wrong before).  Returns rc or
+ * APP_DBDOWN.
+ */
+static enum app_err
+settle(struct db *db, int pipelined, const char *what, enum app_err rc)
+{
+	if (pipelined && PQstatus(db->conn) == CONNECTION_OK &&
+	    !db_end_pipeline(db))
+		rc = APP_DBDOWN;
+	if (db->conn != NULL && PQstatus(db->conn) != CONNECTION_OK) {
+		if (rc == APP_OK)
+			db_set_err(db, what, NULL);
+		rc = APP_DBDOWN;
+		db_disconnect(db);
+	}
+	return rc;
+}
+
+/*
  * Sends the prepare of s and, when its rows are read, the describe of
  * it, in one pipeline (one round trip, as a plain PQprepare).  On
  * APP_OK *desc holds the description (or NULL when not asked for); free
@@ -99,15 +120,7 @@ prepare_describe(struct db *db, enum db_stmt s, const char *name,
 			}
 			PQclear(res);
 		}
-	if (PQstatus(db->conn) == CONNECTION_OK && !db_end_pipeline(db))
-		rc = APP_DBDOWN;
-	if (db->conn != NULL && PQstatus(db->conn) != CONNECTION_OK) {
-		if (rc == APP_OK)
-			db_set_err(db, "prepare", NULL);
-		rc = APP_DBDOWN;
-		db_disconnect(db);
-	}
-	if (rc != APP_OK) {
+	if ((rc = settle(db, 1, "prepare", rc)) != APP_OK) {
 		PQclear(*desc);
 		*desc = NULL;
 	}
@@ -299,15 +312,7 @@ run_once(struct db *db, enum db_stmt s, const char *const *params,
 		if (PQstatus(db->conn) != CONNECTION_OK)
 			break;
 	}
-	if (nq > 1 && PQstatus(db->conn) == CONNECTION_OK &&
-	    !db_end_pipeline(db))
-		rc = APP_DBDOWN;
-	if (db->conn != NULL && PQstatus(db->conn) != CONNECTION_OK) {
-		if (rc == APP_OK)
-			db_set_err(db, "exec", NULL);
-		rc = APP_DBDOWN;
-		db_disconnect(db);
-	}
+	rc = settle(db, nq > 1, "exec", rc);
 	if (rc == APP_OK && keep == NULL) {
 		snprintf(db->err, sizeof(db->err), "exec: no rows result");
 		rc = APP_SYSTEM;
