@@ -26,7 +26,8 @@
  * remaining file: counters never go back while the directory lives.
  * Files written by a build with another route table or layout (an
  * upgrade while old processes still run) are not summed; once dead they
- * are removed. *
+ * are removed.
+ *
  * metrics_render() picks the counts to answer with (this process's, or
  * the directory's sum); metrics_text.c writes them as Prometheus text.
  */
