@@ -26,9 +26,7 @@
 
 #include <libpq-fe.h>
 
-#include "admin_conv.h"
 #include "admin_import.h"
-#include "admin_store.h"
 
 static const char *const setup_sql =
 	/* Local buffers for the staged batch, before the first temp use. */
