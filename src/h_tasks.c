@@ -122,9 +122,9 @@ out:
 
 /*
  * Runs a bulk statement (one outcome row per given id, in order) over
- * ids; ids that cannot be stored (bad) are
- * left out and their outcome is "missing" ('m' or false).  outcome[i]
- * receives 'a', 'c', 'm', 't' (true) or 'f' (false) for each input id.
+ * ids; ids that cannot be stored (bad) are left out and their outcome
+ * is "missing" ('m' or false).  outcome[i] receives 'a', 'c', 'm', 't'
+ * (true) or 'f' (false) for each input id.
  */
 static enum app_err
 bulk(struct db *db, enum db_stmt s, struct str *ids, size_t n, char *outcome)
