@@ -48,6 +48,5 @@ enum app_err	h_bulk_ids(struct req *, struct resp *, struct str **, size_t *,
 		    struct jsonw_filter *);
 enum app_err	h_bulk_filter(struct resp *, struct db *, int archive,
 		    const struct jsonw_filter *);
-void		h_idlist(struct buf *, const char *, struct str *const *, size_t);
 
 #endif

@@ -15,40 +15,29 @@
 #include "req.h"
 #include "resp.h"
 #include "db.h"
+#include "rows.h"
 #include "jsonw.h"
 #include "filter.h"
 #include "h.h"
 
-/* ,"name":[ids of kind k, in order] from the rows (kind, id). */
+/*
+ * The ids of kind k, in order, from the rows (kind, id) after the first
+ * into sel (room for every row).
+ */
 static void
-ids_of(struct buf *b, const char *name, const struct db_res *res, char k)
+ids_of(const struct db_res *res, int k, struct rtext *sel,
+    struct jsonw_idlist *l)
 {
-	size_t		 i, n = 0, kl, il;
-	const char	*kind, *id;
+	size_t	 i, n = 0, kl;
 
-	buf_adds(b, name);
-	buf_addc(b, '[');
-	for (i = 1; i < db_nrows(res); i++) {
-		kind = db_text(res, i, 0, &kl);
-		if (kind == NULL || db_int(res, i, 0) != k - '0')
+	for (i = 1; res != NULL && i < db_nrows(res); i++) {
+		if (db_text(res, i, 0, &kl) == NULL || db_int(res, i, 0) != k)
 			continue;
-		id = db_text(res, i, 1, &il);
-		if (n++ > 0)
-			buf_addc(b, ',');
-		jsonw_str(b, id ? id : "", il);
+		sel[n].p = db_text(res, i, 1, &sel[n].len);
+		n++;
 	}
-	buf_addc(b, ']');
-}
-
-static size_t
-count_of(const struct db_res *res, int k)
-{
-	size_t	 i, n = 0;
-
-	for (i = 1; i < db_nrows(res); i++)
-		if (db_int(res, i, 0) == k)
-			n++;
-	return n;
+	l->v = sel;
+	l->n = n;
 }
 
 /* The dry run: {"dry_run":true,"matched":n,"sample":[first 20 ids]}. */
@@ -58,8 +47,9 @@ dry_run(struct resp *w, struct db *db, struct filter *f)
 	struct db_query	 q;
 	struct db_res	*res = NULL, *cnt = NULL;
 	enum app_err	 rc;
-	size_t		 i, l;
-	const char	*id;
+	size_t		 i;
+	struct rtext	*sel;
+	struct jsonw_idlist s;
 	struct buf	*b = &w->body;
 
 	if (!f->nomatch) {
@@ -74,16 +64,16 @@ dry_run(struct resp *w, struct db *db, struct filter *f)
 		if ((rc = db_exec(db, DB_DYN, f->pv, &res)) != APP_OK)
 			goto out;
 	}
-	buf_adds(b, "{\"dry_run\":true,\"matched\":");
-	buf_addi(b, cnt && db_nrows(cnt) ? (long long)db_int(cnt, 0, 0) : 0);
-	buf_adds(b, ",\"sample\":[");
-	for (i = 0; res != NULL && i < db_nrows(res); i++) {
-		id = db_text(res, i, 0, &l);
-		if (i > 0)
-			buf_addc(b, ',');
-		jsonw_str(b, id ? id : "", l);
+	s.n = res != NULL ? db_nrows(res) : 0;
+	if ((sel = calloc(s.n + 1, sizeof(*sel))) == NULL) {
+		rc = APP_NOMEM;
+		goto out;
 	}
-	buf_adds(b, "]}");
+	for (i = 0; i < s.n; i++)
+		sel[i].p = db_text(res, i, 0, &sel[i].len);
+	s.v = sel;
+	jsonw_dry_run(b, cnt && db_nrows(cnt) ? db_int(cnt, 0, 0) : 0, &s);
+	free(sel);
 	rc = APP_OK;
 out:
 	db_res_free(cnt);
@@ -105,9 +95,10 @@ h_bulk_filter(struct resp *w, struct db *db, int archive,
 	struct db_res	*res = NULL;
 	enum app_err	 rc;
 	int64_t		 matched = 0;
-	size_t		 count;
+	struct rtext	*sel;
+	struct jsonw_idlist l[3];
 	const char	*s;
-	size_t		 l;
+	size_t		 sl;
 	char		 msg[128];
 	struct buf	*b = &w->body;
 
@@ -126,7 +117,7 @@ h_bulk_filter(struct resp *w, struct db *db, int archive,
 		db_dyn(db, &q);
 		if ((rc = db_exec(db, DB_DYN, f.pv, &res)) != APP_OK)
 			goto out;
-		if (db_nrows(res) > 0 && (s = db_text(res, 0, 1, &l)) != NULL)
+		if (db_nrows(res) > 0 && (s = db_text(res, 0, 1, &sl)) != NULL)
 			matched = strtoll(s, NULL, 10);
 	}
 	if (matched > jf->max_affected) {
@@ -137,16 +128,19 @@ h_bulk_filter(struct resp *w, struct db *db, int archive,
 		rc = APP_CONFLICT;
 		goto out;
 	}
-	count = res ? count_of(res, 1) : 0;
-	if (res != NULL)
-		ids_of(b, archive ? "{\"archived\":" : "{\"deleted\":", res, '1');
-	else
-		buf_adds(b, archive ? "{\"archived\":[]" : "{\"deleted\":[]");
-	buf_adds(b, ",\"missing\":[],\"count\":");
-	buf_addu(b, count);
-	if (archive && res != NULL && count_of(res, 2) > 0)
-		ids_of(b, ",\"conflicts\":", res, '2');
-	buf_addc(b, '}');
+	if ((sel = calloc(2 * (res ? db_nrows(res) : 0) + 1, sizeof(*sel))) ==
+	    NULL) {
+		rc = APP_NOMEM;
+		goto out;
+	}
+	ids_of(res, 1, sel, &l[0]);
+	ids_of(res, 2, sel + l[0].n, &l[2]);
+	if (!archive)
+		l[2].n = 0;
+	l[1].v = NULL;
+	l[1].n = 0;
+	jsonw_moved(b, archive ? "archived" : "deleted", &l[0], &l[1], &l[2]);
+	free(sel);
 	rc = b->oom ? APP_NOMEM : APP_OK;
 out:
 	db_res_free(res);

@@ -77,26 +77,19 @@ fetch_count(struct db *db, enum db_stmt s, const char *const *pv,
 }
 
 /*
- * The end of every list answer after "total": the archive's "count" of
+ * What every list answer has after "total": the archive's "count" of
  * all archived tasks, then "limit" and "offset" as parsed.
  */
 static enum app_err
-list_tail(struct buf *b, struct db *db, int archived, int64_t limit,
-    int64_t offset)
+list_end(struct jsonw_list_end *e, struct db *db, int archived,
+    int64_t limit, int64_t offset)
 {
-	enum app_err	 rc;
-	int64_t		 all = 0;
-
-	if (archived) {
-		if ((rc = fetch_count(db, DB_ACOUNT, NULL, &all)) != APP_OK)
-			return rc;
-		buf_adds(b, ",\"count\":");
-		buf_addi(b, (long long)all);
-	}
-	buf_adds(b, ",\"limit\":");
-	buf_addi(b, (long long)limit);
-	buf_adds(b, ",\"offset\":");
-	buf_addi(b, (long long)offset);
+	memset(e, 0, sizeof(*e));
+	e->archived = archived;
+	e->limit = limit;
+	e->offset = offset;
+	if (archived)
+		return fetch_count(db, DB_ACOUNT, NULL, &e->count);
 	return APP_OK;
 }
 
@@ -133,9 +126,11 @@ list_ext(struct resp *w, struct db *db, struct filter *f, int64_t limit,
 	int		 more = 0, r;
 	int64_t		 total = 0, lt = f->cur_time, ls = f->cur_seq;
 	int		 lpos = f->cur_pos;
+	struct jsonw_list_end end;
+	struct buf	 cur;
 
 	buf_reset(b);
-	buf_adds(b, "{\"tasks\":[");
+	jsonw_list_open(b);
 	if (!f->nomatch && (limit != 0 || f->cursor)) {
 		if ((rc = filter_sql(f, FILTER_LIST, limit, offset, &q)) !=
 		    APP_OK)
@@ -149,8 +144,7 @@ list_ext(struct resp *w, struct db *db, struct filter *f, int64_t limit,
 				db_res_free(row);
 				continue;
 			}
-			if (nrow++ > 0)
-				buf_addc(b, ',');
+			jsonw_sep(b, nrow++);
 			h_task_row(b, row, 0, 0);
 			lpos = 1;
 			lt = db_time(row, 0, 4);
@@ -164,24 +158,25 @@ list_ext(struct resp *w, struct db *db, struct filter *f, int64_t limit,
 		if (e != APP_OK)
 			return e;
 	}
-	buf_adds(b, "],\"total\":");
-	if (f->total_none)
-		buf_adds(b, "null");
-	else {
-		if ((rc = count_ext(db, f, &total)) != APP_OK)
-			return rc;
-		buf_addi(b, (long long)total);
-	}
-	if ((rc = list_tail(b, db, f->archived, limit, offset)) != APP_OK)
+	if (!f->total_none && (rc = count_ext(db, f, &total)) != APP_OK)
 		return rc;
-	if (f->cursor) {
-		buf_adds(b, ",\"next_cursor\":");
-		if (more)
-			filter_cursor(b, f, lpos, lt, ls);
-		else
-			buf_adds(b, "null");
+	if ((rc = list_end(&end, db, f->archived, limit, offset)) != APP_OK)
+		return rc;
+	end.total = total;
+	end.total_null = f->total_none;
+	end.cursor = f->cursor;
+	buf_init(&cur);
+	if (f->cursor && more) {
+		filter_cursor(&cur, f, lpos, lt, ls);	/* quoted */
+		if (cur.oom)
+			b->oom = 1;
+		else {
+			end.next = cur.p + 1;
+			end.nextlen = cur.len - 2;
+		}
 	}
-	buf_addc(b, '}');
+	jsonw_list_close(b, &end);
+	buf_free(&cur);
 	return APP_OK;
 }
 
@@ -198,6 +193,7 @@ h_list(struct req *r, struct resp *w, struct db *db, int archived)
 	const struct str *be = req_query(r, "backend");
 	int64_t		 limit = 100, offset = 0, total = 0;
 	char		 ls[24], os[24];
+	struct jsonw_list_end end;
 	const char	*pv[4];
 	int		 np = 0, which = 0, ok, nomatch;
 	struct db_res	*row;
@@ -243,13 +239,12 @@ h_list(struct req *r, struct resp *w, struct db *db, int archived)
 	pv[np] = limit < 0 ? NULL : ls;
 	pv[np + 1] = os;
 
-	buf_adds(b, "{\"tasks\":[");
+	jsonw_list_open(b);
 	if (!nomatch && limit != 0) {
 		if ((rc = db_stream(db, ls_stmt, pv)) != APP_OK)
 			return rc;
 		while (db_stream_next(db, &row, &e) == 1) {
-			if (nrow++ > 0)
-				buf_addc(b, ',');
+			jsonw_sep(b, nrow++);
 			h_task_row(b, row, 0, 0);
 			db_res_free(row);
 			if ((rc = resp_stream(w)) != APP_OK) {
@@ -262,11 +257,10 @@ h_list(struct req *r, struct resp *w, struct db *db, int archived)
 	}
 	if (!nomatch && (rc = fetch_count(db, cs_stmt, pv, &total)) != APP_OK)
 		return rc;
-	buf_adds(b, "],\"total\":");
-	buf_addi(b, (long long)total);
-	if ((rc = list_tail(b, db, archived, limit, offset)) != APP_OK)
+	if ((rc = list_end(&end, db, archived, limit, offset)) != APP_OK)
 		return rc;
-	buf_addc(b, '}');
+	end.total = total;
+	jsonw_list_close(b, &end);
 	return APP_OK;
 }
 
@@ -325,20 +319,4 @@ h_bulk_ids(struct req *r, struct resp *w, struct str **ids, size_t *n,
 	*ids = j.ids;
 	*n = j.n;
 	return APP_OK;
-}
-
-/* ,"name":[ids...] (or without the comma when name starts with '{'). */
-void
-h_idlist(struct buf *b, const char *name, struct str *const *v, size_t n)
-{
-	size_t	 i;
-
-	buf_adds(b, name);
-	buf_addc(b, '[');
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			buf_addc(b, ',');
-		jsonw_str(b, v[i]->p, v[i]->len);
-	}
-	buf_addc(b, ']');
 }

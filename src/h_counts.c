@@ -35,25 +35,6 @@ status_index(const char *s, size_t len)
 	return -1;
 }
 
-/* {"pending":n,...,"total":sum} of n[5]. */
-static void
-put_counts(struct buf *b, const int64_t *n)
-{
-	int64_t	 total = 0;
-	size_t	 k;
-
-	buf_addc(b, '{');
-	for (k = 0; k < NELEM(names); k++) {
-		buf_printf(b, "\"%s\":", names[k]);
-		buf_addi(b, (long long)n[k]);
-		buf_addc(b, ',');
-		total += n[k];
-	}
-	buf_adds(b, "\"total\":");
-	buf_addi(b, (long long)total);
-	buf_addc(b, '}');
-}
-
 /*
  * With 4.2 parameters: rows (status, backend, n) ordered by backend
  * (bytes); the totals of each status, then by_backend when asked.
@@ -67,8 +48,9 @@ counts_ext(struct resp *w, struct db *db, struct filter *f)
 	enum app_err	 rc;
 	size_t		 i, k, nr = 0, len, blen, plen = 0;
 	const char	*s, *be, *prev = NULL;
-	int		 si, first = 1;
+	int		 si;
 	struct buf	*b = &w->body;
+	struct jsonw_counts *c;
 
 	buf_reset(b);
 	if (!f->nomatch) {
@@ -84,10 +66,8 @@ counts_ext(struct resp *w, struct db *db, struct filter *f)
 		if ((si = status_index(s, len)) >= 0)
 			n[si] += db_int(res, i, 2);
 	}
-	put_counts(b, n);
+	c = jsonw_counts_new(names, NELEM(names), n, f->by_backend);
 	if (f->by_backend) {
-		b->len--;		/* reopen the object */
-		buf_adds(b, ",\"by_backend\":{");
 		for (i = 0; i < nr; i = k) {
 			be = db_text(res, i, 1, &blen);
 			memset(bn, 0, sizeof(bn));
@@ -104,15 +84,10 @@ counts_ext(struct resp *w, struct db *db, struct filter *f)
 				continue;
 			if (si == (int)NELEM(names))
 				continue;
-			if (!first)
-				buf_addc(b, ',');
-			first = 0;
-			jsonw_str(b, be ? be : "", blen);
-			buf_addc(b, ':');
-			put_counts(b, bn);
+			jsonw_counts_backend(c, be, blen, bn);
 		}
-		buf_adds(b, "}}");
 	}
+	jsonw_counts_end(b, c);
 	db_res_free(res);
 	return APP_OK;
 }
@@ -151,7 +126,7 @@ h_tasks_counts(struct req *r, struct resp *w, struct db *db,
 			n[si] = db_int(res, i, 1);
 	}
 	db_res_free(res);
-	put_counts(&w->body, n);
+	jsonw_counts_end(&w->body, jsonw_counts_new(names, NELEM(names), n, 0));
 	return APP_OK;
 }
 

@@ -111,20 +111,15 @@ h_tasks_shards(struct req *r, struct resp *w, struct db *db,
 	for (i = 0; i < n; i++)
 		if (!db_isnull(res, i, 1))
 			count++;
-	buf_adds(b, "{\"task_id\":");
-	jsonw_str(b, id->p, id->len);
-	buf_adds(b, ",\"shard_count\":");
-	buf_addu(b, count);
-	buf_adds(b, ",\"shards\":[");
+	jsonw_shards_open(b, id->p, id->len, count);
 	for (i = 0, count = 0; i < n; i++) {
 		if (db_isnull(res, i, 1))
 			continue;
-		if (count++ > 0)
-			buf_addc(b, ',');
+		jsonw_sep(b, count++);
 		shard_row(res, i, &sr);
 		jsonw_shard(b, &sr);
 	}
-	buf_adds(b, "]}");
+	jsonw_shards_close(b);
 	db_res_free(res);
 	return APP_OK;
 }
@@ -201,26 +196,31 @@ free_ids(struct str *ids, size_t n)
 	free(ids);
 }
 
-/* Collects pointers to the ids whose outcome is one of set, in order. */
-static size_t
+/* Collects the ids whose outcome is one of set, in order, into l. */
+static void
 pick(struct str *ids, const char *outcome, size_t n, const char *set,
-    struct str **sel)
+    struct rtext *sel, struct jsonw_idlist *l)
 {
 	size_t	 i, k = 0;
 
 	for (i = 0; i < n; i++)
-		if (strchr(set, outcome[i]) != NULL)
-			sel[k++] = &ids[i];
-	return k;
+		if (strchr(set, outcome[i]) != NULL) {
+			sel[k].p = ids[i].p;
+			sel[k++].len = ids[i].len;
+		}
+	l->v = sel;
+	l->n = k;
 }
 
 static enum app_err
 bulk_route(struct req *r, struct resp *w, struct db *db, int archive)
 {
-	struct str	 *ids = NULL, **sel = NULL;
+	struct str	 *ids = NULL;
+	struct rtext	 *sel = NULL;
+	struct jsonw_idlist l[3];
 	struct jsonw_filter jf;
 	char		 *outcome = NULL;
-	size_t		  n = 0, k, count;
+	size_t		  n = 0;
 	enum app_err	  rc;
 	struct buf	 *b = &w->body;
 
@@ -234,7 +234,7 @@ bulk_route(struct req *r, struct resp *w, struct db *db, int archive)
 		return rc;
 	}
 	if ((outcome = malloc(n + 1)) == NULL ||
-	    (sel = calloc(n + 1, sizeof(*sel))) == NULL) {
+	    (sel = calloc(3 * (n + 1), sizeof(*sel))) == NULL) {
 		rc = APP_NOMEM;
 		goto out;
 	}
@@ -242,16 +242,11 @@ bulk_route(struct req *r, struct resp *w, struct db *db, int archive)
 	    outcome);
 	if (rc != APP_OK)
 		goto out;
-	count = pick(ids, outcome, n, archive ? "a" : "t", sel);
-	h_idlist(b, archive ? "{\"archived\":" : "{\"deleted\":", sel, count);
+	pick(ids, outcome, n, archive ? "a" : "t", sel, &l[0]);
 	/* Ids never sent (they cannot be stored) stay 'm'. */
-	k = pick(ids, outcome, n, archive ? "m" : "fm", sel);
-	h_idlist(b, ",\"missing\":", sel, k);
-	buf_adds(b, ",\"count\":");
-	buf_addu(b, count);
-	if (archive && (k = pick(ids, outcome, n, "c", sel)) > 0)
-		h_idlist(b, ",\"conflicts\":", sel, k);
-	buf_addc(b, '}');
+	pick(ids, outcome, n, archive ? "m" : "fm", sel + n + 1, &l[1]);
+	pick(ids, outcome, n, archive ? "c" : "", sel + 2 * (n + 1), &l[2]);
+	jsonw_moved(b, archive ? "archived" : "deleted", &l[0], &l[1], &l[2]);
 out:
 	free(sel);
 	free(outcome);
@@ -289,9 +284,7 @@ h_tasks_delete(struct req *r, struct resp *w, struct db *db,
 		return rc;
 	if (outcome != 't')
 		return not_found(w, "Task '", id);
-	buf_adds(&w->body, "{\"deleted\":");
-	jsonw_str(&w->body, id->p, id->len);
-	buf_addc(&w->body, '}');
+	jsonw_one(&w->body, "deleted", id->p, id->len);
 	return APP_OK;
 }
 
@@ -313,9 +306,7 @@ h_tasks_archive_one(struct req *r, struct resp *w, struct db *db,
 	}
 	if (outcome != 'a')
 		return not_found(w, "Task '", id);
-	buf_adds(&w->body, "{\"archived\":");
-	jsonw_str(&w->body, id->p, id->len);
-	buf_addc(&w->body, '}');
+	jsonw_one(&w->body, "archived", id->p, id->len);
 	return APP_OK;
 }
 
@@ -344,16 +335,16 @@ h_tasks_archive_expired(struct req *r, struct resp *w, struct db *db,
 	const struct str *hs = req_query(r, "hours");
 	const struct str *ts = req_query(r, "terminal_only");
 	int64_t		 hours = 72;
-	int		 term = 1, bad = 0, first;
+	int		 term = 1, bad = 0;
 	char		 hbuf[24];
 	const char	*pv[2];
 	struct db_res	*res;
 	enum app_err	 rc;
-	size_t		 i, n, count = 0;
+	size_t		 i, j, n, o, kl;
 	struct buf	*b = &w->body;
-	const char	*k, *v;
-	size_t		 kl, vl;
-	char		 kind;
+	const char	*k, kinds[] = "asc";
+	struct rtext	*sel;
+	struct jsonw_idlist l[3];
 
 	(void)id;
 	if (hs != NULL && !req_parse_int(hs->p, hs->len, &hours)) {
@@ -384,52 +375,24 @@ h_tasks_archive_expired(struct req *r, struct resp *w, struct db *db,
 	if ((rc = db_exec(db, DB_EXPIRE, pv, &res)) != APP_OK)
 		return rc;
 	n = db_nrows(res);
-	for (i = 0; i < n; i++) {
-		k = db_text(res, i, 0, &kl);
-		if (k != NULL && kl == 1 && k[0] == 'a')
-			count++;
+	if ((sel = calloc(n + 1, sizeof(*sel))) == NULL) {
+		db_res_free(res);
+		return APP_NOMEM;
 	}
-	/* Rows come grouped by kind: 'a', then 'c', then 's'. */
-	buf_adds(b, "{\"archived\":[");
-	for (kind = 'a'; ; ) {
-		first = 1;
+	/* The rows (kind, id) by kind: archived, skipped, conflicts. */
+	for (j = 0, o = 0; j < NELEM(l); j++) {
+		l[j].v = sel + o;
 		for (i = 0; i < n; i++) {
 			k = db_text(res, i, 0, &kl);
-			if (k == NULL || kl != 1 || k[0] != kind)
+			if (k == NULL || kl != 1 || k[0] != kinds[j])
 				continue;
-			v = db_text(res, i, 1, &vl);
-			if (!first)
-				buf_addc(b, ',');
-			first = 0;
-			jsonw_str(b, v ? v : "", vl);
+			sel[o].p = db_text(res, i, 1, &sel[o].len);
+			o++;
 		}
-		if (kind == 'a') {
-			buf_adds(b, "],\"count\":");
-			buf_addu(b, count);
-			buf_adds(b, ",\"hours\":");
-			buf_addi(b, (long long)hours);
-			buf_adds(b, term ? ",\"terminal_only\":true" :
-			    ",\"terminal_only\":false");
-			buf_adds(b, ",\"skipped_running\":[");
-			kind = 's';
-		} else if (kind == 's') {
-			buf_addc(b, ']');
-			/* "conflicts" only when there are some. */
-			for (i = 0; i < n; i++) {
-				k = db_text(res, i, 0, &kl);
-				if (k != NULL && kl == 1 && k[0] == 'c')
-					break;
-			}
-			if (i == n)
-				break;
-			buf_adds(b, ",\"conflicts\":[");
-			kind = 'c';
-		} else {
-			buf_addc(b, ']');
-			break;
-		}
+		l[j].n = (size_t)(sel + o - l[j].v);
 	}
-	buf_addc(b, '}');
+	jsonw_expired(b, &l[0], hours, term, &l[1], &l[2]);
+	free(sel);
 	db_res_free(res);
 	return APP_OK;
 }
@@ -532,7 +495,7 @@ h_tasks_lookup(struct req *r, struct resp *w, struct db *db,
 		if ((rc = db_exec(db, DB_LOOKUP, pv, &res)) != APP_OK)
 			goto out;
 	}
-	buf_adds(b, "{\"tasks\":{");
+	jsonw_lookup_open(b);
 	for (i = 0; i < n; i++) {
 		have = 0;
 		/* The rows come in the order of the good ids' first use. */
@@ -546,16 +509,13 @@ h_tasks_lookup(struct req *r, struct resp *w, struct db *db,
 		}
 		if (!first[i])
 			continue;
-		if (out++ > 0)
-			buf_addc(b, ',');
-		jsonw_str(b, ids[i].p, ids[i].len);
-		buf_addc(b, ':');
+		jsonw_lookup_key(b, out++, ids[i].p, ids[i].len);
 		if (have == 1)
 			h_task_row(b, res, k - 1, 0);
 		else
-			buf_adds(b, "null");
+			jsonw_null(b);
 	}
-	buf_adds(b, "}}");
+	jsonw_lookup_close(b);
 	rc = b->oom ? APP_NOMEM : APP_OK;
 out:
 	db_res_free(res);

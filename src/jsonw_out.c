@@ -1,0 +1,699 @@
+/*
+ * jsonw_out.c: the response bodies, built as json-c objects and written
+ * by json-c (JSONW_FLAGS), its escaping being Python's (jsonw.c).
+ *
+ * The task and the shard object are templates: built once per process,
+ * their values set in place for each row and the object serialized, so
+ * a list page costs no allocation per row.  A list is streamed (a
+ * million rows cannot be held in a tree): the array's brackets and the
+ * commas between its rows are written here by hand, each row and the
+ * members after the array by json-c (put_tail()).
+ */
+
+#include "config.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "req.h"
+#include "rows.h"
+#include "jsonw.h"
+
+#include "jsonw_int.h"
+
+/*
+ * A template whose text grew past this (a detail with a big result)
+ * is given back after use, so a process keeps no big buffer.
+ */
+#define TMPL_KEEP_MAX	(1024 * 1024)
+
+/* The userdata that marks a tree an allocation failed to complete. */
+static char broken;
+
+static int
+is_broken(json_object *o)
+{
+	return o == NULL || json_object_get_userdata(o) == &broken;
+}
+
+/* Adds v under key to object o; a NULL v is a failed allocation. */
+static void
+add(json_object *o, const char *key, json_object *v)
+{
+	if (o == NULL) {
+		json_object_put(v);
+		return;
+	}
+	/* json-c keeps v only when it could add it. */
+	if (v == NULL || is_broken(v) || json_object_object_add(o, key, v)) {
+		json_object_put(v);
+		json_object_set_userdata(o, &broken, NULL);
+	}
+}
+
+static void
+add_null(json_object *o, const char *key)
+{
+	if (o != NULL && json_object_object_add(o, key, NULL) != 0)
+		json_object_set_userdata(o, &broken, NULL);
+}
+
+static json_object *
+jstr(const char *p, size_t n)
+{
+	if (n > INT_MAX - 2)
+		return NULL;
+	return json_object_new_string_len(p != NULL ? p : "", (int)n);
+}
+
+/* The array of ids l. */
+static json_object *
+jids(const struct jsonw_idlist *l)
+{
+	json_object	*a, *v;
+	size_t		 i;
+
+	if ((a = json_object_new_array_ext(l->n > 0 ? (int)l->n : 1)) == NULL)
+		return NULL;
+	for (i = 0; i < l->n; i++)
+		if ((v = jstr(l->v[i].p, l->v[i].len)) == NULL ||
+		    json_object_array_add(a, v) != 0) {
+			json_object_put(v);
+			json_object_set_userdata(a, &broken, NULL);
+			break;
+		}
+	return a;
+}
+
+/* Writes o and frees it. */
+static void
+finish(struct buf *b, json_object *o)
+{
+	if (is_broken(o))
+		b->oom = 1;
+	else
+		(void)jsonw_put(b, o);
+	json_object_put(o);
+}
+
+/*
+ * Appends close, then the members of o after a comma, and frees o: the
+ * end of an object whose first member (an array or a map) was
+ * streamed.  json-c writes "{...}": its opening brace is left out.
+ */
+static void
+put_tail(struct buf *b, const char *close, json_object *o)
+{
+	const char	*s = NULL;
+	size_t		 n = 0;
+
+	buf_adds(b, close);
+	if (!is_broken(o))
+		s = json_object_to_json_string_length(o, JSONW_FLAGS, &n);
+	if (s == NULL || n < 2)
+		b->oom = 1;
+	else if (n == 2)
+		buf_addc(b, '}');
+	else {
+		buf_addc(b, ',');
+		buf_add(b, s + 1, n - 1);
+	}
+	json_object_put(o);
+}
+
+/*
+ * Appends o without its closing brace, then ,"key":[ for an array
+ * streamed next, and frees o.
+ */
+static void
+put_head(struct buf *b, json_object *o, const char *key)
+{
+	const char	*s = NULL;
+	size_t		 n = 0;
+
+	if (!is_broken(o))
+		s = json_object_to_json_string_length(o, JSONW_FLAGS, &n);
+	if (s == NULL || n < 2)
+		b->oom = 1;
+	else {
+		buf_add(b, s, n - 1);
+		if (n > 2)
+			buf_addc(b, ',');
+		buf_addc(b, '"');
+		buf_adds(b, key);
+		buf_adds(b, "\":[");
+	}
+	json_object_put(o);
+}
+
+/* ---------------------------------------------------------- templates */
+
+/* A member of a template that is either null or the object v. */
+struct nmember {
+	const char	*key;
+	json_object	*v;		/* the template holds a reference */
+	int		 in;		/* v is the member's value */
+};
+
+static void
+nmember_init(json_object *o, struct nmember *m, const char *key,
+    json_object *v)
+{
+	m->key = key;
+	m->v = v;
+	m->in = 0;
+	if (v == NULL && o != NULL)
+		json_object_set_userdata(o, &broken, NULL);
+	add_null(o, key);
+}
+
+/* Makes the member v or null; replacing a member allocates nothing. */
+static void
+nmember_set(json_object *o, struct nmember *m, int present)
+{
+	if (present == m->in)
+		return;
+	(void)json_object_object_add(o, m->key, present ?
+	    json_object_get(m->v) : NULL);
+	m->in = present;
+}
+
+/* An int object written as a time (jsonw_ser_time). */
+static json_object *
+jtime(void)
+{
+	json_object	*v = json_object_new_int64(0);
+
+	if (v != NULL)
+		json_object_set_serializer(v, jsonw_ser_time, NULL, NULL);
+	return v;
+}
+
+/* An object written as the stored JSON in sl (jsonw_ser_stored). */
+static json_object *
+jstored(struct jsonw_slot *sl, const char *dflt)
+{
+	json_object	*v = json_object_new_boolean(0);
+
+	sl->p = NULL;
+	sl->dflt = dflt;
+	if (v != NULL)
+		json_object_set_serializer(v, jsonw_ser_stored, sl, NULL);
+	return v;
+}
+
+static int
+set_text(json_object *o, const struct rtext *t)
+{
+	if (t->len > INT_MAX - 2)
+		return 0;
+	return json_object_set_string_len(o, t->p != NULL ? t->p : "",
+	    (int)t->len);
+}
+
+/*
+ * Writes template o; returns 0 when it should be given back (it
+ * failed, or its text grew past TMPL_KEEP_MAX).
+ */
+static int
+put_tmpl(struct buf *b, json_object *o, int ok)
+{
+	const char	*s = NULL;
+	size_t		 n = 0;
+
+	if (ok)
+		s = json_object_to_json_string_length(o, JSONW_FLAGS, &n);
+	if (s == NULL) {
+		b->oom = 1;
+		return 0;
+	}
+	buf_add(b, s, n);
+	return n <= TMPL_KEEP_MAX;
+}
+
+/* The task object (SPEC 2), summary [0] and detail [1]. */
+static struct task_tmpl {
+	json_object		*obj, *id, *backend, *status, *shots, *submit,
+				*update, *has;
+	struct nmember		 archived_at;
+	struct jsonw_slot	 result, metadata;
+} task_tm[2];
+
+static void
+task_tmpl_free(struct task_tmpl *tm)
+{
+	json_object_put(tm->obj);
+	json_object_put(tm->archived_at.v);
+	memset(tm, 0, sizeof(*tm));
+}
+
+/* Builds the task object in the key order of SPEC 2. */
+static int
+task_tmpl_new(struct task_tmpl *tm, int detail)
+{
+	json_object	*o;
+
+	memset(tm, 0, sizeof(*tm));
+	tm->obj = o = json_object_new_object();
+	add(o, "task_id", tm->id = json_object_new_string(""));
+	add(o, "backend", tm->backend = json_object_new_string(""));
+	add(o, "status", tm->status = json_object_new_string(""));
+	add(o, "shots", tm->shots = json_object_new_int64(0));
+	add(o, "submit_time", tm->submit = jtime());
+	add(o, "update_time", tm->update = jtime());
+	if (detail)
+		add(o, "result", jstored(&tm->result, "null"));
+	else
+		add(o, "has_result", tm->has = json_object_new_boolean(0));
+	add(o, "metadata", jstored(&tm->metadata, "{}"));
+	nmember_init(o, &tm->archived_at, "archived_at", jtime());
+	if (is_broken(o)) {
+		task_tmpl_free(tm);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * One task object; detail selects "result" (stored JSON, null when
+ * absent) over "has_result".
+ */
+void
+jsonw_task(struct buf *b, const struct task_row *t, int detail)
+{
+	struct task_tmpl	*tm = &task_tm[detail != 0];
+	int			 ok;
+
+	if (tm->obj == NULL && !task_tmpl_new(tm, detail)) {
+		b->oom = 1;
+		return;
+	}
+	ok = set_text(tm->id, &t->task_id) &&
+	    set_text(tm->backend, &t->backend) &&
+	    set_text(tm->status, &t->status);
+	json_object_set_int64(tm->shots, t->shots);
+	json_object_set_int64(tm->submit, t->submit_time);
+	json_object_set_int64(tm->update, t->update_time);
+	if (detail) {
+		tm->result.p = t->result.p;
+		tm->result.len = t->result.len;
+	} else
+		json_object_set_boolean(tm->has, t->has_result);
+	tm->metadata.p = t->metadata.p;
+	tm->metadata.len = t->metadata.len;
+	nmember_set(tm->obj, &tm->archived_at, t->archived);
+	json_object_set_int64(tm->archived_at.v, t->archived_at);
+	ok = put_tmpl(b, tm->obj, ok);
+	tm->result.p = tm->metadata.p = NULL;
+	if (!ok)
+		task_tmpl_free(tm);
+}
+
+/* The shard object (SPEC 2.3). */
+static struct shard_tmpl {
+	json_object	*obj, *index, *circuits, *offset, *submit, *update;
+	struct nmember	 text[5];
+} shard_tm;
+
+static void
+shard_tmpl_free(struct shard_tmpl *tm)
+{
+	size_t	 i;
+
+	json_object_put(tm->obj);
+	for (i = 0; i < NELEM(tm->text); i++)
+		json_object_put(tm->text[i].v);
+	memset(tm, 0, sizeof(*tm));
+}
+
+static int
+shard_tmpl_new(struct shard_tmpl *tm)
+{
+	json_object	*o;
+
+	memset(tm, 0, sizeof(*tm));
+	tm->obj = o = json_object_new_object();
+	nmember_init(o, &tm->text[0], "uniqc_task_id",
+	    json_object_new_string(""));
+	add(o, "shard_index", tm->index = json_object_new_int64(0));
+	nmember_init(o, &tm->text[1], "platform_task_id",
+	    json_object_new_string(""));
+	nmember_init(o, &tm->text[2], "backend", json_object_new_string(""));
+	add(o, "circuit_count", tm->circuits = json_object_new_int64(0));
+	add(o, "sub_index_offset", tm->offset = json_object_new_int64(0));
+	nmember_init(o, &tm->text[3], "status", json_object_new_string(""));
+	nmember_init(o, &tm->text[4], "error_message",
+	    json_object_new_string(""));
+	add(o, "submit_time", tm->submit = jtime());
+	add(o, "update_time", tm->update = jtime());
+	if (is_broken(o)) {
+		shard_tmpl_free(tm);
+		return 0;
+	}
+	return 1;
+}
+
+/* One shard object in the key order of SPEC 2.3; text NULL is null. */
+void
+jsonw_shard(struct buf *b, const struct shard_row *s)
+{
+	struct shard_tmpl	*tm = &shard_tm;
+	const struct rtext	*text[5];
+	size_t			 i;
+	int			 ok = 1;
+
+	if (tm->obj == NULL && !shard_tmpl_new(tm)) {
+		b->oom = 1;
+		return;
+	}
+	text[0] = &s->uniqc_task_id;
+	text[1] = &s->platform_task_id;
+	text[2] = &s->backend;
+	text[3] = &s->status;
+	text[4] = &s->error_message;
+	for (i = 0; i < NELEM(text); i++) {
+		nmember_set(tm->obj, &tm->text[i], text[i]->p != NULL);
+		if (text[i]->p != NULL && !set_text(tm->text[i].v, text[i]))
+			ok = 0;
+	}
+	json_object_set_int64(tm->index, s->shard_index);
+	json_object_set_int64(tm->circuits, s->circuit_count);
+	json_object_set_int64(tm->offset, s->sub_index_offset);
+	json_object_set_int64(tm->submit, s->submit_time);
+	json_object_set_int64(tm->update, s->update_time);
+	if (!put_tmpl(b, tm->obj, ok))
+		shard_tmpl_free(tm);
+}
+
+/* ----------------------------------------------------- streamed bodies */
+
+/* The comma before item i of a streamed array or map. */
+void
+jsonw_sep(struct buf *b, size_t i)
+{
+	if (i > 0)
+		buf_addc(b, ',');
+}
+
+/* {"tasks":[ -- the rows follow (jsonw_sep(), jsonw_task()). */
+void
+jsonw_list_open(struct buf *b)
+{
+	buf_adds(b, "{\"tasks\":[");
+}
+
+/* ],"total":...,"limit":...,"offset":...} after the rows. */
+void
+jsonw_list_close(struct buf *b, const struct jsonw_list_end *e)
+{
+	json_object	*o = json_object_new_object();
+
+	if (e->total_null)
+		add_null(o, "total");
+	else
+		add(o, "total", json_object_new_int64(e->total));
+	if (e->archived)
+		add(o, "count", json_object_new_int64(e->count));
+	add(o, "limit", json_object_new_int64(e->limit));
+	add(o, "offset", json_object_new_int64(e->offset));
+	if (e->cursor && e->next != NULL)
+		add(o, "next_cursor", jstr(e->next, e->nextlen));
+	else if (e->cursor)
+		add_null(o, "next_cursor");
+	put_tail(b, "]", o);
+}
+
+/* {"task_id":id,"shard_count":n,"shards":[ -- the shards follow. */
+void
+jsonw_shards_open(struct buf *b, const char *id, size_t len, size_t count)
+{
+	json_object	*o = json_object_new_object();
+
+	add(o, "task_id", jstr(id, len));
+	add(o, "shard_count", json_object_new_int64((int64_t)count));
+	put_head(b, o, "shards");
+}
+
+void
+jsonw_shards_close(struct buf *b)
+{
+	put_tail(b, "]", json_object_new_object());
+}
+
+/*
+ * The lookup answer {"tasks":{id:task-or-null,...}} is written member
+ * by member: json-c's keys are C strings, and an id may hold NUL
+ * ("\u0000" in the body), which a key would cut.  Each key is a string
+ * escaped by json-c.
+ */
+void
+jsonw_lookup_open(struct buf *b)
+{
+	buf_adds(b, "{\"tasks\":{");
+}
+
+/* The comma, the key and the colon of member i; its value follows. */
+void
+jsonw_lookup_key(struct buf *b, size_t i, const char *id, size_t len)
+{
+	jsonw_sep(b, i);
+	jsonw_str(b, id, len);
+	buf_addc(b, ':');
+}
+
+void
+jsonw_null(struct buf *b)
+{
+	(void)jsonw_put(b, NULL);
+}
+
+void
+jsonw_lookup_close(struct buf *b)
+{
+	put_tail(b, "}", json_object_new_object());
+}
+
+/* ------------------------------------------------------ whole bodies */
+
+/* {"<key>":"<id>"}: the answer of a move of one task. */
+void
+jsonw_one(struct buf *b, const char *key, const char *id, size_t len)
+{
+	json_object	*o = json_object_new_object();
+
+	add(o, key, jstr(id, len));
+	finish(b, o);
+}
+
+/*
+ * {"<key>":[ok],"missing":[...],"count":n, and "conflicts":[...] when
+ * there are any}: the answer of a bulk move (SPEC 2.1, 4.5).
+ */
+void
+jsonw_moved(struct buf *b, const char *key, const struct jsonw_idlist *ok,
+    const struct jsonw_idlist *missing, const struct jsonw_idlist *conflicts)
+{
+	json_object	*o = json_object_new_object();
+
+	add(o, key, jids(ok));
+	add(o, "missing", jids(missing));
+	add(o, "count", json_object_new_int64((int64_t)ok->n));
+	if (conflicts != NULL && conflicts->n > 0)
+		add(o, "conflicts", jids(conflicts));
+	finish(b, o);
+}
+
+/* The answer of archive-expired (SPEC 2.1). */
+void
+jsonw_expired(struct buf *b, const struct jsonw_idlist *archived,
+    int64_t hours, int terminal_only, const struct jsonw_idlist *skipped,
+    const struct jsonw_idlist *conflicts)
+{
+	json_object	*o = json_object_new_object();
+
+	add(o, "archived", jids(archived));
+	add(o, "count", json_object_new_int64((int64_t)archived->n));
+	add(o, "hours", json_object_new_int64(hours));
+	add(o, "terminal_only", json_object_new_boolean(terminal_only));
+	add(o, "skipped_running", jids(skipped));
+	if (conflicts->n > 0)
+		add(o, "conflicts", jids(conflicts));
+	finish(b, o);
+}
+
+/* {"dry_run":true,"matched":n,"sample":[ids]} (SPEC 4.5). */
+void
+jsonw_dry_run(struct buf *b, int64_t matched, const struct jsonw_idlist *s)
+{
+	json_object	*o = json_object_new_object();
+
+	add(o, "dry_run", json_object_new_boolean(1));
+	add(o, "matched", json_object_new_int64(matched));
+	add(o, "sample", jids(s));
+	finish(b, o);
+}
+
+/* The counts answer being built (SPEC 2.1, 4.2). */
+struct jsonw_counts {
+	json_object		*top, *by;
+	const char *const	*names;
+	size_t			 n;
+};
+
+/* {"<names[k]>":v[k],...,"total":sum} */
+static json_object *
+counts_obj(const struct jsonw_counts *c, const int64_t *v)
+{
+	json_object	*o = json_object_new_object();
+	int64_t		 total = 0;
+	size_t		 k;
+
+	for (k = 0; k < c->n; k++) {
+		add(o, c->names[k], json_object_new_int64(v[k]));
+		total += v[k];
+	}
+	add(o, "total", json_object_new_int64(total));
+	return o;
+}
+
+/* The counts v of names[0..n); with by_backend an empty by_backend. */
+struct jsonw_counts *
+jsonw_counts_new(const char *const *names, size_t n, const int64_t *v,
+    int by_backend)
+{
+	struct jsonw_counts	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->names = names;
+	c->n = n;
+	c->top = counts_obj(c, v);
+	if (by_backend) {
+		c->by = json_object_new_object();
+		add(c->top, "by_backend", c->by == NULL ? NULL :
+		    json_object_get(c->by));
+	}
+	return c;
+}
+
+/* Adds the counts v of backend name[0..len) to by_backend. */
+void
+jsonw_counts_backend(struct jsonw_counts *c, const char *name, size_t len,
+    const int64_t *v)
+{
+	char	*k;
+
+	if (c == NULL || c->by == NULL)
+		return;
+	if ((k = strndup(name != NULL ? name : "", len)) == NULL) {
+		json_object_set_userdata(c->top, &broken, NULL);
+		return;
+	}
+	add(c->by, k, counts_obj(c, v));
+	if (is_broken(c->by))
+		json_object_set_userdata(c->top, &broken, NULL);
+	free(k);
+}
+
+/* Writes the counts and frees c (NULL: out of memory). */
+void
+jsonw_counts_end(struct buf *b, struct jsonw_counts *c)
+{
+	if (c == NULL) {
+		b->oom = 1;
+		return;
+	}
+	json_object_put(c->by);
+	finish(b, c->top);
+	free(c);
+}
+
+void
+jsonw_version(struct buf *b, const char *version, const char *url,
+    const char *docs)
+{
+	json_object	*o = json_object_new_object();
+
+	add(o, "version", json_object_new_string(version));
+	add(o, "github_url", json_object_new_string(url));
+	add(o, "docs_url", json_object_new_string(docs));
+	finish(b, o);
+}
+
+void
+jsonw_health(struct buf *b)
+{
+	json_object	*o = json_object_new_object();
+
+	add(o, "status", json_object_new_string("ok"));
+	finish(b, o);
+}
+
+void
+jsonw_empty_list(struct buf *b)
+{
+	finish(b, json_object_new_array());
+}
+
+/* ------------------------------------------------------------- errors */
+
+/* {"detail":"<pre><id><post>"}: FastAPI's error body. */
+void
+jsonw_detail(struct buf *b, const char *pre, const struct str *id,
+    const char *post)
+{
+	struct buf	 t;
+	json_object	*o = json_object_new_object();
+
+	buf_init(&t);
+	buf_adds(&t, pre);
+	if (id != NULL)
+		buf_add(&t, id->p, id->len);
+	buf_adds(&t, post);
+	add(o, "detail", t.oom ? NULL : jstr(t.p, t.len));
+	finish(b, o);
+	buf_free(&t);
+}
+
+/*
+ * A 422 for query parameters, {"detail":[items]}, in FastAPI's shape.
+ * The items come one at a time from the parsers of several modules
+ * (limit, filters, hours), all into the response body, so the list's
+ * brackets and commas are written here; each item by json-c.
+ */
+void
+jsonw_qerr_open(struct buf *b)
+{
+	buf_reset(b);
+	buf_adds(b, "{\"detail\":[");
+}
+
+/* One {"type","loc":["query",param],"msg","input"} item. */
+void
+jsonw_qerr(struct buf *b, const char *type, const char *param,
+    const char *msg, const struct str *input)
+{
+	json_object	*o = json_object_new_object(), *loc;
+
+	if (b->len > 0 && b->p[b->len - 1] == '}')
+		buf_addc(b, ',');
+	add(o, "type", json_object_new_string(type));
+	if ((loc = json_object_new_array_ext(2)) != NULL &&
+	    (json_object_array_add(loc, json_object_new_string("query")) ||
+	    json_object_array_add(loc, json_object_new_string(param))))
+		json_object_set_userdata(loc, &broken, NULL);
+	add(o, "loc", loc);
+	add(o, "msg", json_object_new_string(msg));
+	add(o, "input", jstr(input->p, input->len));
+	finish(b, o);
+}
+
+void
+jsonw_qerr_close(struct buf *b)
+{
+	buf_adds(b, "]}");
+}
