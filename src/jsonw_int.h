@@ -47,6 +47,17 @@ const char	*jsonw_escape(const char *, size_t, size_t *len);
 int		 jsonw_put(struct buf *, json_object *);
 json_object_to_json_string_fn	jsonw_ser_time, jsonw_ser_stored;
 
+/* jsonw_out.c: building trees; a failed allocation marks the tree */
+void		 jsonw_mark_broken(json_object *);
+int		 jsonw_is_broken(json_object *);
+void		 jsonw_add(json_object *, const char *key, json_object *);
+void		 jsonw_add_null(json_object *, const char *key);
+json_object	*jsonw_jstr(const char *, size_t);
+struct jsonw_idlist;
+json_object	*jsonw_jids(const struct jsonw_idlist *);
+void		 jsonw_finish(struct buf *, json_object *);
+void		 jsonw_put_tail(struct buf *, const char *close, json_object *);
+
 /* jsonw_py.c: the scanner */
 size_t		 jsonw_pj_ws(const struct pj *, size_t);
 int		 jsonw_pj_string_check(struct pj *, size_t, size_t *end);

@@ -1,13 +1,17 @@
 /*
- * jsonw_out.c: the response bodies, built as json-c objects and written
- * by json-c (JSONW_FLAGS), its escaping being Python's (jsonw.c).
+ * jsonw_out.c: response bodies are built as json-c objects and written
+ * by json-c (JSONW_FLAGS), its escaping being Python's (jsonw.c).  Here:
+ * the helpers that build trees (jsonw_add() ...: an allocation that
+ * fails marks the tree, and writing it then sets the buffer's oom), the
+ * task and shard objects, and the streamed bodies (lists, shards,
+ * lookup).  The bodies answered whole are in jsonw_answer.c.
  *
  * The task and the shard object are templates: built once per process,
  * their values set in place for each row and the object serialized, so
  * a list page costs no allocation per row.  A list is streamed (a
  * million rows cannot be held in a tree): the array's brackets and the
  * commas between its rows are written here by hand, each row and the
- * members after the array by json-c (put_tail()).
+ * members after the array by json-c (jsonw_put_tail()).
  */
 
 #include "config.h"
@@ -34,36 +38,43 @@
 /* The userdata that marks a tree an allocation failed to complete. */
 static char broken;
 
-static int
-is_broken(json_object *o)
+void
+jsonw_mark_broken(json_object *o)
+{
+	if (o != NULL)
+		json_object_set_userdata(o, &broken, NULL);
+}
+
+int
+jsonw_is_broken(json_object *o)
 {
 	return o == NULL || json_object_get_userdata(o) == &broken;
 }
 
 /* Adds v under key to object o; a NULL v is a failed allocation. */
-static void
-add(json_object *o, const char *key, json_object *v)
+void
+jsonw_add(json_object *o, const char *key, json_object *v)
 {
 	if (o == NULL) {
 		json_object_put(v);
 		return;
 	}
 	/* json-c keeps v only when it could add it. */
-	if (v == NULL || is_broken(v) || json_object_object_add(o, key, v)) {
+	if (v == NULL || jsonw_is_broken(v) || json_object_object_add(o, key, v)) {
 		json_object_put(v);
-		json_object_set_userdata(o, &broken, NULL);
+		jsonw_mark_broken(o);
 	}
 }
 
-static void
-add_null(json_object *o, const char *key)
+void
+jsonw_add_null(json_object *o, const char *key)
 {
 	if (o != NULL && json_object_object_add(o, key, NULL) != 0)
-		json_object_set_userdata(o, &broken, NULL);
+		jsonw_mark_broken(o);
 }
 
-static json_object *
-jstr(const char *p, size_t n)
+json_object *
+jsonw_jstr(const char *p, size_t n)
 {
 	if (n > INT_MAX - 2)
 		return NULL;
@@ -71,8 +82,8 @@ jstr(const char *p, size_t n)
 }
 
 /* The array of ids l. */
-static json_object *
-jids(const struct jsonw_idlist *l)
+json_object *
+jsonw_jids(const struct jsonw_idlist *l)
 {
 	json_object	*a, *v;
 	size_t		 i;
@@ -80,20 +91,20 @@ jids(const struct jsonw_idlist *l)
 	if ((a = json_object_new_array_ext(l->n > 0 ? (int)l->n : 1)) == NULL)
 		return NULL;
 	for (i = 0; i < l->n; i++)
-		if ((v = jstr(l->v[i].p, l->v[i].len)) == NULL ||
+		if ((v = jsonw_jstr(l->v[i].p, l->v[i].len)) == NULL ||
 		    json_object_array_add(a, v) != 0) {
 			json_object_put(v);
-			json_object_set_userdata(a, &broken, NULL);
+			jsonw_mark_broken(a);
 			break;
 		}
 	return a;
 }
 
 /* Writes o and frees it. */
-static void
-finish(struct buf *b, json_object *o)
+void
+jsonw_finish(struct buf *b, json_object *o)
 {
-	if (is_broken(o))
+	if (jsonw_is_broken(o))
 		b->oom = 1;
 	else
 		(void)jsonw_put(b, o);
@@ -105,14 +116,14 @@ finish(struct buf *b, json_object *o)
  * end of an object whose first member (an array or a map) was
  * streamed.  json-c writes "{...}": its opening brace is left out.
  */
-static void
-put_tail(struct buf *b, const char *close, json_object *o)
+void
+jsonw_put_tail(struct buf *b, const char *close, json_object *o)
 {
 	const char	*s = NULL;
 	size_t		 n = 0;
 
 	buf_adds(b, close);
-	if (!is_broken(o))
+	if (!jsonw_is_broken(o))
 		s = json_object_to_json_string_length(o, JSONW_FLAGS, &n);
 	if (s == NULL || n < 2)
 		b->oom = 1;
@@ -135,7 +146,7 @@ put_head(struct buf *b, json_object *o, const char *key)
 	const char	*s = NULL;
 	size_t		 n = 0;
 
-	if (!is_broken(o))
+	if (!jsonw_is_broken(o))
 		s = json_object_to_json_string_length(o, JSONW_FLAGS, &n);
 	if (s == NULL || n < 2)
 		b->oom = 1;
@@ -167,8 +178,8 @@ nmember_init(json_object *o, struct nmember *m, const char *key,
 	m->v = v;
 	m->in = 0;
 	if (v == NULL && o != NULL)
-		json_object_set_userdata(o, &broken, NULL);
-	add_null(o, key);
+		jsonw_mark_broken(o);
+	jsonw_add_null(o, key);
 }
 
 /* Makes the member v or null; replacing a member allocates nothing. */
@@ -259,19 +270,19 @@ task_tmpl_new(struct task_tmpl *tm, int detail)
 
 	memset(tm, 0, sizeof(*tm));
 	tm->obj = o = json_object_new_object();
-	add(o, "task_id", tm->id = json_object_new_string(""));
-	add(o, "backend", tm->backend = json_object_new_string(""));
-	add(o, "status", tm->status = json_object_new_string(""));
-	add(o, "shots", tm->shots = json_object_new_int64(0));
-	add(o, "submit_time", tm->submit = jtime());
-	add(o, "update_time", tm->update = jtime());
+	jsonw_add(o, "task_id", tm->id = json_object_new_string(""));
+	jsonw_add(o, "backend", tm->backend = json_object_new_string(""));
+	jsonw_add(o, "status", tm->status = json_object_new_string(""));
+	jsonw_add(o, "shots", tm->shots = json_object_new_int64(0));
+	jsonw_add(o, "submit_time", tm->submit = jtime());
+	jsonw_add(o, "update_time", tm->update = jtime());
 	if (detail)
-		add(o, "result", jstored(&tm->result, "null"));
+		jsonw_add(o, "result", jstored(&tm->result, "null"));
 	else
-		add(o, "has_result", tm->has = json_object_new_boolean(0));
-	add(o, "metadata", jstored(&tm->metadata, "{}"));
+		jsonw_add(o, "has_result", tm->has = json_object_new_boolean(0));
+	jsonw_add(o, "metadata", jstored(&tm->metadata, "{}"));
 	nmember_init(o, &tm->archived_at, "archived_at", jtime());
-	if (is_broken(o)) {
+	if (jsonw_is_broken(o)) {
 		task_tmpl_free(tm);
 		return 0;
 	}
@@ -339,18 +350,18 @@ shard_tmpl_new(struct shard_tmpl *tm)
 	tm->obj = o = json_object_new_object();
 	nmember_init(o, &tm->text[0], "uniqc_task_id",
 	    json_object_new_string(""));
-	add(o, "shard_index", tm->index = json_object_new_int64(0));
+	jsonw_add(o, "shard_index", tm->index = json_object_new_int64(0));
 	nmember_init(o, &tm->text[1], "platform_task_id",
 	    json_object_new_string(""));
 	nmember_init(o, &tm->text[2], "backend", json_object_new_string(""));
-	add(o, "circuit_count", tm->circuits = json_object_new_int64(0));
-	add(o, "sub_index_offset", tm->offset = json_object_new_int64(0));
+	jsonw_add(o, "circuit_count", tm->circuits = json_object_new_int64(0));
+	jsonw_add(o, "sub_index_offset", tm->offset = json_object_new_int64(0));
 	nmember_init(o, &tm->text[3], "status", json_object_new_string(""));
 	nmember_init(o, &tm->text[4], "error_message",
 	    json_object_new_string(""));
-	add(o, "submit_time", tm->submit = jtime());
-	add(o, "update_time", tm->update = jtime());
-	if (is_broken(o)) {
+	jsonw_add(o, "submit_time", tm->submit = jtime());
+	jsonw_add(o, "update_time", tm->update = jtime());
+	if (jsonw_is_broken(o)) {
 		shard_tmpl_free(tm);
 		return 0;
 	}
@@ -413,18 +424,18 @@ jsonw_list_close(struct buf *b, const struct jsonw_list_end *e)
 	json_object	*o = json_object_new_object();
 
 	if (e->total_null)
-		add_null(o, "total");
+		jsonw_add_null(o, "total");
 	else
-		add(o, "total", json_object_new_int64(e->total));
+		jsonw_add(o, "total", json_object_new_int64(e->total));
 	if (e->archived)
-		add(o, "count", json_object_new_int64(e->count));
-	add(o, "limit", json_object_new_int64(e->limit));
-	add(o, "offset", json_object_new_int64(e->offset));
+		jsonw_add(o, "count", json_object_new_int64(e->count));
+	jsonw_add(o, "limit", json_object_new_int64(e->limit));
+	jsonw_add(o, "offset", json_object_new_int64(e->offset));
 	if (e->cursor && e->next != NULL)
-		add(o, "next_cursor", jstr(e->next, e->nextlen));
+		jsonw_add(o, "next_cursor", jsonw_jstr(e->next, e->nextlen));
 	else if (e->cursor)
-		add_null(o, "next_cursor");
-	put_tail(b, "]", o);
+		jsonw_add_null(o, "next_cursor");
+	jsonw_put_tail(b, "]", o);
 }
 
 /* {"task_id":id,"shard_count":n,"shards":[ -- the shards follow. */
@@ -433,15 +444,15 @@ jsonw_shards_open(struct buf *b, const char *id, size_t len, size_t count)
 {
 	json_object	*o = json_object_new_object();
 
-	add(o, "task_id", jstr(id, len));
-	add(o, "shard_count", json_object_new_int64((int64_t)count));
+	jsonw_add(o, "task_id", jsonw_jstr(id, len));
+	jsonw_add(o, "shard_count", json_object_new_int64((int64_t)count));
 	put_head(b, o, "shards");
 }
 
 void
 jsonw_shards_close(struct buf *b)
 {
-	put_tail(b, "]", json_object_new_object());
+	jsonw_put_tail(b, "]", json_object_new_object());
 }
 
 /*
@@ -474,226 +485,5 @@ jsonw_null(struct buf *b)
 void
 jsonw_lookup_close(struct buf *b)
 {
-	put_tail(b, "}", json_object_new_object());
-}
-
-/* ------------------------------------------------------ whole bodies */
-
-/* {"<key>":"<id>"}: the answer of a move of one task. */
-void
-jsonw_one(struct buf *b, const char *key, const char *id, size_t len)
-{
-	json_object	*o = json_object_new_object();
-
-	add(o, key, jstr(id, len));
-	finish(b, o);
-}
-
-/*
- * {"<key>":[ok],"missing":[...],"count":n, and "conflicts":[...] when
- * there are any}: the answer of a bulk move (SPEC 2.1, 4.5).
- */
-void
-jsonw_moved(struct buf *b, const char *key, const struct jsonw_idlist *ok,
-    const struct jsonw_idlist *missing, const struct jsonw_idlist *conflicts)
-{
-	json_object	*o = json_object_new_object();
-
-	add(o, key, jids(ok));
-	add(o, "missing", jids(missing));
-	add(o, "count", json_object_new_int64((int64_t)ok->n));
-	if (conflicts != NULL && conflicts->n > 0)
-		add(o, "conflicts", jids(conflicts));
-	finish(b, o);
-}
-
-/* The answer of archive-expired (SPEC 2.1). */
-void
-jsonw_expired(struct buf *b, const struct jsonw_idlist *archived,
-    int64_t hours, int terminal_only, const struct jsonw_idlist *skipped,
-    const struct jsonw_idlist *conflicts)
-{
-	json_object	*o = json_object_new_object();
-
-	add(o, "archived", jids(archived));
-	add(o, "count", json_object_new_int64((int64_t)archived->n));
-	add(o, "hours", json_object_new_int64(hours));
-	add(o, "terminal_only", json_object_new_boolean(terminal_only));
-	add(o, "skipped_running", jids(skipped));
-	if (conflicts->n > 0)
-		add(o, "conflicts", jids(conflicts));
-	finish(b, o);
-}
-
-/* {"dry_run":true,"matched":n,"sample":[ids]} (SPEC 4.5). */
-void
-jsonw_dry_run(struct buf *b, int64_t matched, const struct jsonw_idlist *s)
-{
-	json_object	*o = json_object_new_object();
-
-	add(o, "dry_run", json_object_new_boolean(1));
-	add(o, "matched", json_object_new_int64(matched));
-	add(o, "sample", jids(s));
-	finish(b, o);
-}
-
-/* The counts answer being built (SPEC 2.1, 4.2). */
-struct jsonw_counts {
-	json_object		*top, *by;
-	const char *const	*names;
-	size_t			 n;
-};
-
-/* {"<names[k]>":v[k],...,"total":sum} */
-static json_object *
-counts_obj(const struct jsonw_counts *c, const int64_t *v)
-{
-	json_object	*o = json_object_new_object();
-	int64_t		 total = 0;
-	size_t		 k;
-
-	for (k = 0; k < c->n; k++) {
-		add(o, c->names[k], json_object_new_int64(v[k]));
-		total += v[k];
-	}
-	add(o, "total", json_object_new_int64(total));
-	return o;
-}
-
-/* The counts v of names[0..n); with by_backend an empty by_backend. */
-struct jsonw_counts *
-jsonw_counts_new(const char *const *names, size_t n, const int64_t *v,
-    int by_backend)
-{
-	struct jsonw_counts	*c;
-
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return NULL;
-	c->names = names;
-	c->n = n;
-	c->top = counts_obj(c, v);
-	if (by_backend) {
-		c->by = json_object_new_object();
-		add(c->top, "by_backend", c->by == NULL ? NULL :
-		    json_object_get(c->by));
-	}
-	return c;
-}
-
-/* Adds the counts v of backend name[0..len) to by_backend. */
-void
-jsonw_counts_backend(struct jsonw_counts *c, const char *name, size_t len,
-    const int64_t *v)
-{
-	char	*k;
-
-	if (c == NULL || c->by == NULL)
-		return;
-	if ((k = strndup(name != NULL ? name : "", len)) == NULL) {
-		json_object_set_userdata(c->top, &broken, NULL);
-		return;
-	}
-	add(c->by, k, counts_obj(c, v));
-	if (is_broken(c->by))
-		json_object_set_userdata(c->top, &broken, NULL);
-	free(k);
-}
-
-/* Writes the counts and frees c (NULL: out of memory). */
-void
-jsonw_counts_end(struct buf *b, struct jsonw_counts *c)
-{
-	if (c == NULL) {
-		b->oom = 1;
-		return;
-	}
-	json_object_put(c->by);
-	finish(b, c->top);
-	free(c);
-}
-
-void
-jsonw_version(struct buf *b, const char *version, const char *url,
-    const char *docs)
-{
-	json_object	*o = json_object_new_object();
-
-	add(o, "version", json_object_new_string(version));
-	add(o, "github_url", json_object_new_string(url));
-	add(o, "docs_url", json_object_new_string(docs));
-	finish(b, o);
-}
-
-void
-jsonw_health(struct buf *b)
-{
-	json_object	*o = json_object_new_object();
-
-	add(o, "status", json_object_new_string("ok"));
-	finish(b, o);
-}
-
-void
-jsonw_empty_list(struct buf *b)
-{
-	finish(b, json_object_new_array());
-}
-
-/* ------------------------------------------------------------- errors */
-
-/* {"detail":"<pre><id><post>"}: FastAPI's error body. */
-void
-jsonw_detail(struct buf *b, const char *pre, const struct str *id,
-    const char *post)
-{
-	struct buf	 t;
-	json_object	*o = json_object_new_object();
-
-	buf_init(&t);
-	buf_adds(&t, pre);
-	if (id != NULL)
-		buf_add(&t, id->p, id->len);
-	buf_adds(&t, post);
-	add(o, "detail", t.oom ? NULL : jstr(t.p, t.len));
-	finish(b, o);
-	buf_free(&t);
-}
-
-/*
- * A 422 for query parameters, {"detail":[items]}, in FastAPI's shape.
- * The items come one at a time from the parsers of several modules
- * (limit, filters, hours), all into the response body, so the list's
- * brackets and commas are written here; each item by json-c.
- */
-void
-jsonw_qerr_open(struct buf *b)
-{
-	buf_reset(b);
-	buf_adds(b, "{\"detail\":[");
-}
-
-/* One {"type","loc":["query",param],"msg","input"} item. */
-void
-jsonw_qerr(struct buf *b, const char *type, const char *param,
-    const char *msg, const struct str *input)
-{
-	json_object	*o = json_object_new_object(), *loc;
-
-	if (b->len > 0 && b->p[b->len - 1] == '}')
-		buf_addc(b, ',');
-	add(o, "type", json_object_new_string(type));
-	if ((loc = json_object_new_array_ext(2)) != NULL &&
-	    (json_object_array_add(loc, json_object_new_string("query")) ||
-	    json_object_array_add(loc, json_object_new_string(param))))
-		json_object_set_userdata(loc, &broken, NULL);
-	add(o, "loc", loc);
-	add(o, "msg", json_object_new_string(msg));
-	add(o, "input", jstr(input->p, input->len));
-	finish(b, o);
-}
-
-void
-jsonw_qerr_close(struct buf *b)
-{
-	buf_adds(b, "]}");
+	jsonw_put_tail(b, "}", json_object_new_object());
 }
