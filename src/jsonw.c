@@ -34,12 +34,14 @@
  * everything else, 0x7f, '/', U+2028 and bytes that are not UTF-8
  * included, copied as they are.
  *
- * The scratch string object holds the text to escape; one that grew
- * past SCRATCH_MAX is given back, so a process keeps no big buffer.
+ * The scratch string object holds the text to escape; one that held
+ * more than SCRATCH_MAX bytes is given back at the next call, so a
+ * process keeps no big buffer.
  */
 #define SCRATCH_MAX	65536
 
 static json_object	*scratch;
+static int		 scratch_big;
 
 /*
  * s[0..n) as a quoted JSON string, escaped by json-c; valid until the
@@ -48,10 +50,15 @@ static json_object	*scratch;
 const char *
 jsonw_escape(const char *s, size_t n, size_t *len)
 {
-	if (scratch != NULL && json_object_get_string_len(scratch) >
-	    SCRATCH_MAX) {
+	if (scratch_big) {
 		json_object_put(scratch);
 		scratch = NULL;
+	}
+	scratch_big = n > SCRATCH_MAX;
+	/* See nmember_text() in jsonw_out.c: json-c would lose a buffer. */
+	if (n == 0) {
+		*len = 2;
+		return "\"\"";
 	}
 	if (scratch == NULL && (scratch = json_object_new_string("")) == NULL)
 		return NULL;

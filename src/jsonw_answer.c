@@ -216,16 +216,15 @@ void
 jsonw_qerr(struct buf *b, const char *type, const char *param,
     const char *msg, const struct str *input)
 {
-	json_object	*o = json_object_new_object(), *loc;
+	json_object		*o = json_object_new_object();
+	struct rtext		 loc[2] = { { "query", 5 }, { param, 0 } };
+	struct jsonw_idlist	 l = { loc, 2 };
 
 	if (b->len > 0 && b->p[b->len - 1] == '}')
 		buf_addc(b, ',');
+	loc[1].len = strlen(param);
 	jsonw_add(o, "type", json_object_new_string(type));
-	if ((loc = json_object_new_array_ext(2)) != NULL &&
-	    (json_object_array_add(loc, json_object_new_string("query")) ||
-	    json_object_array_add(loc, json_object_new_string(param))))
-		jsonw_mark_broken(loc);
-	jsonw_add(o, "loc", loc);
+	jsonw_add(o, "loc", jsonw_jids(&l));
 	jsonw_add(o, "msg", json_object_new_string(msg));
 	jsonw_add(o, "input", jsonw_jstr(input->p, input->len));
 	jsonw_finish(b, o);

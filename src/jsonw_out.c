@@ -217,13 +217,41 @@ jstored(struct jsonw_slot *sl, const char *dflt)
 	return v;
 }
 
+/*
+ * Sets the string member m to t; NULL is null when nullable, else "".
+ * json-c 0.16's json_object_set_string_len() loses the buffer of a
+ * string that grew (valgrind: definitely lost) when it is set to "", so
+ * an empty value gets a new object instead.
+ */
 static int
-set_text(json_object *o, const struct rtext *t)
+nmember_text(json_object *o, struct nmember *m, const struct rtext *t,
+    int nullable)
 {
+	static const struct rtext empty = { "", 0 };
+	json_object		*e;
+
+	if (t->p == NULL && nullable) {
+		nmember_set(o, m, 0);
+		return 1;
+	}
+	if (t->p == NULL)
+		t = &empty;
 	if (t->len > INT_MAX - 2)
 		return 0;
-	return json_object_set_string_len(o, t->p != NULL ? t->p : "",
-	    (int)t->len);
+	if (t->len > 0 || json_object_get_string_len(m->v) == 0) {
+		if (!json_object_set_string_len(m->v, t->p, (int)t->len))
+			return 0;
+	} else {
+		if ((e = json_object_new_string("")) == NULL)
+			return 0;
+		if (m->in)
+			(void)json_object_object_add(o, m->key,
+			    json_object_get(e));
+		json_object_put(m->v);
+		m->v = e;
+	}
+	nmember_set(o, m, 1);
+	return 1;
 }
 
 /*
@@ -248,8 +276,8 @@ put_tmpl(struct buf *b, json_object *o, int ok)
 
 /* The task object (SPEC 2), summary [0] and detail [1]. */
 static struct task_tmpl {
-	json_object		*obj, *id, *backend, *status, *shots, *submit,
-				*update, *has;
+	json_object		*obj, *shots, *submit, *update, *has;
+	struct nmember		 text[3];	/* task_id, backend, status */
 	struct nmember		 archived_at;
 	struct jsonw_slot	 result, metadata;
 } task_tm[2];
@@ -257,7 +285,11 @@ static struct task_tmpl {
 static void
 task_tmpl_free(struct task_tmpl *tm)
 {
+	size_t	 i;
+
 	json_object_put(tm->obj);
+	for (i = 0; i < NELEM(tm->text); i++)
+		json_object_put(tm->text[i].v);
 	json_object_put(tm->archived_at.v);
 	memset(tm, 0, sizeof(*tm));
 }
@@ -270,9 +302,9 @@ task_tmpl_new(struct task_tmpl *tm, int detail)
 
 	memset(tm, 0, sizeof(*tm));
 	tm->obj = o = json_object_new_object();
-	jsonw_add(o, "task_id", tm->id = json_object_new_string(""));
-	jsonw_add(o, "backend", tm->backend = json_object_new_string(""));
-	jsonw_add(o, "status", tm->status = json_object_new_string(""));
+	nmember_init(o, &tm->text[0], "task_id", json_object_new_string(""));
+	nmember_init(o, &tm->text[1], "backend", json_object_new_string(""));
+	nmember_init(o, &tm->text[2], "status", json_object_new_string(""));
 	jsonw_add(o, "shots", tm->shots = json_object_new_int64(0));
 	jsonw_add(o, "submit_time", tm->submit = jtime());
 	jsonw_add(o, "update_time", tm->update = jtime());
@@ -303,9 +335,9 @@ jsonw_task(struct buf *b, const struct task_row *t, int detail)
 		b->oom = 1;
 		return;
 	}
-	ok = set_text(tm->id, &t->task_id) &&
-	    set_text(tm->backend, &t->backend) &&
-	    set_text(tm->status, &t->status);
+	ok = nmember_text(tm->obj, &tm->text[0], &t->task_id, 0) &&
+	    nmember_text(tm->obj, &tm->text[1], &t->backend, 0) &&
+	    nmember_text(tm->obj, &tm->text[2], &t->status, 0);
 	json_object_set_int64(tm->shots, t->shots);
 	json_object_set_int64(tm->submit, t->submit_time);
 	json_object_set_int64(tm->update, t->update_time);
@@ -386,11 +418,9 @@ jsonw_shard(struct buf *b, const struct shard_row *s)
 	text[2] = &s->backend;
 	text[3] = &s->status;
 	text[4] = &s->error_message;
-	for (i = 0; i < NELEM(text); i++) {
-		nmember_set(tm->obj, &tm->text[i], text[i]->p != NULL);
-		if (text[i]->p != NULL && !set_text(tm->text[i].v, text[i]))
+	for (i = 0; i < NELEM(text); i++)
+		if (!nmember_text(tm->obj, &tm->text[i], text[i], 1))
 			ok = 0;
-	}
 	json_object_set_int64(tm->index, s->shard_index);
 	json_object_set_int64(tm->circuits, s->circuit_count);
 	json_object_set_int64(tm->offset, s->sub_index_offset);

@@ -148,6 +148,16 @@ templates(void)
 	    "null,\"metadata\":{},\"archived_at\":null}",
 	    "detail tasks: shorter id, archived_at set then null again");
 
+	/* A text that grew, then "" (json-c 0.16 would lose its buffer). */
+	t.task_id.p = "";
+	t.task_id.len = 0;
+	t.backend.p = NULL;
+	buf_reset(&b);
+	jsonw_task(&b, &t, 0);
+	ok(strncmp(b.p, "{\"task_id\":\"\",\"backend\":\"\",", 27) == 0,
+	    "empty texts after longer ones");
+	is_str(str("", 0), "\"\"", "empty string");
+
 	memset(&sh, 0, sizeof(sh));
 	sh.uniqc_task_id.p = "u";
 	sh.uniqc_task_id.len = 1;
