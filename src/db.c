@@ -27,6 +27,9 @@
  *    statement_timeout of its own (move_statement_timeout).
  *  - Deadlocks and serialization failures are retried (the transaction
  *    was rolled back, so a retry is safe).
+ *  - Asked for (db_etag_ask: a GET without If-None-Match), DB_ETAG
+ *    rides ahead of the next statement in its pipeline: the change
+ *    counter costs no round trip of its own.
  */
 #include "config.h"
 
@@ -233,18 +236,73 @@ db_end_pipeline(struct db *db)
 	return 1;
 }
 
+void
+db_etag_ask(struct db *db, db_etag_fn fn, void *ctx)
+{
+	db->etag_fn = fn;
+	db->etag_ctx = ctx;
+	PQclear(db->etag_res);
+	db->etag_res = NULL;
+}
+
 /*
- * Sends s (after its transaction-local settings and its lock statement
- * when it has them: nq > 1, one pipeline).  Returns APP_DBDOWN, the
- * connection dropped, when libpq refuses.
+ * Keeps res when it is DB_ETAG's rows (sent ahead of a statement) and
+ * none is kept yet: as rows, or as one row when single-row mode carried
+ * over from a stream (see run_once).  Returns 1 when it kept it.
+ */
+int
+db_etag_keep(struct db *db, PGresult *res)
+{
+	ExecStatusType	 rs = PQresultStatus(res);
+
+	if (db->etag_res != NULL ||
+	    (rs != PGRES_TUPLES_OK && rs != PGRES_SINGLE_TUPLE))
+		return 0;
+	db->etag_res = res;
+	return 1;
+}
+
+/*
+ * The pipeline that carried DB_ETAG went through: checks its columns
+ * when not yet (prepare off) and gives its row to the one who asked;
+ * the ask is then over.  Returns the check's or the callback's error.
+ */
+enum app_err
+db_etag_give(struct db *db)
+{
+	struct db_res	 r;
+	db_etag_fn	 fn = db->etag_fn;
+	enum app_err	 rc = APP_OK;
+
+	if (db->etag_res == NULL) {
+		snprintf(db->err, sizeof(db->err), "exec: DB_ETAG: no rows");
+		return APP_SYSTEM;
+	}
+	if (!db->cols[DB_ETAG].ok)
+		rc = db_cols_check(db, DB_ETAG, db->etag_res);
+	if (rc == APP_OK) {
+		db->etag_fn = NULL;
+		db_res_init(&r, db, DB_ETAG, db->etag_res);
+		rc = fn(db->etag_ctx, &r);
+	}
+	PQclear(db->etag_res);
+	db->etag_res = NULL;
+	return rc;
+}
+
+/*
+ * Sends s (after its transaction-local settings, DB_ETAG when et, and
+ * its lock statement when it has them: nq > 1, one pipeline).  Returns
+ * APP_DBDOWN, the connection dropped, when libpq refuses.
  */
 static enum app_err
 send_run(struct db *db, enum db_stmt s, const char *const *params, int nq,
-    int pre, int lng)
+    int pre, int lng, int et)
 {
 	if (nq > 1) {
 		if (!PQenterPipelineMode(db->conn) ||
 		    ((!db->o.prepare || lng) && !db_send_local_setup(db, lng)) ||
+		    (et && !db_send_stmt(db, DB_ETAG, NULL)) ||
 		    (pre >= 0 && !db_send_stmt(db, (enum db_stmt)pre, params)) ||
 		    !db_send_stmt(db, s, params) || !PQpipelineSync(db->conn)) {
 			db_set_err(db, "send", NULL);
@@ -272,12 +330,14 @@ send_run(struct db *db, enum db_stmt s, const char *const *params, int nq,
  * connection, so the lock statement of the next move comes back as
  * PGRES_SINGLE_TUPLE rows: they are discarded anyway, and must not be
  * taken for an error (that answered 500 although the move committed).
+ * The same holds for DB_ETAG sent first (db_etag_keep takes its row).
  */
 static enum app_err
 run_once(struct db *db, enum db_stmt s, const char *const *params,
     PGresult **out, int *retry)
 {
-	int		 pre = db_def(db, s)->pre, nq, q, lng;
+	int		 pre = db_def(db, s)->pre, nq, q, lng, eq;
+	int		 et = db->etag_fn != NULL;
 	PGresult	*res, *keep = NULL;
 	ExecStatusType	 rs;
 	enum app_err	 rc = APP_OK;
@@ -287,9 +347,12 @@ run_once(struct db *db, enum db_stmt s, const char *const *params,
 		return rc;
 	if (pre >= 0 && (rc = db_prepare(db, (enum db_stmt)pre, retry)) != APP_OK)
 		return rc;
+	if (et && (rc = db_prepare(db, DB_ETAG, retry)) != APP_OK)
+		return rc;
 	lng = (db_def(db, s)->flags & DB_LONG) != 0;
-	nq = 1 + (pre >= 0) + (!db->o.prepare || lng);
-	if ((rc = send_run(db, s, params, nq, pre, lng)) != APP_OK)
+	eq = et ? (!db->o.prepare || lng) : -1;	/* DB_ETAG's place */
+	nq = 1 + (pre >= 0) + (!db->o.prepare || lng) + et;
+	if ((rc = send_run(db, s, params, nq, pre, lng, et)) != APP_OK)
 		return rc;
 	for (q = 0; q < nq; q++) {
 		while ((res = PQgetResult(db->conn)) != NULL) {
@@ -306,7 +369,7 @@ run_once(struct db *db, enum db_stmt s, const char *const *params,
 			}
 			if (q == nq - 1 && rs == PGRES_TUPLES_OK && keep == NULL)
 				keep = res;
-			else
+			else if (q != eq || !db_etag_keep(db, res))
 				PQclear(res);
 		}
 		if (PQstatus(db->conn) != CONNECTION_OK)
@@ -319,8 +382,12 @@ run_once(struct db *db, enum db_stmt s, const char *const *params,
 	}
 	if (rc == APP_OK && !db_colmap(db, s)->ok)
 		rc = db_cols_check(db, s, keep);
+	if (rc == APP_OK && et)
+		rc = db_etag_give(db);
 	if (rc != APP_OK) {
 		PQclear(keep);
+		PQclear(db->etag_res);	/* asked again by the retry */
+		db->etag_res = NULL;
 		return rc;
 	}
 	*out = keep;

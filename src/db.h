@@ -175,6 +175,18 @@ enum app_err	 db_restore_row(const struct db_res *,
 		    struct restore_row *) WUR;
 enum app_err	 db_etag_row(const struct db_res *, struct etag_row *) WUR;
 
+/*
+ * DB_ETAG ahead of the next statement: the next db_exec or db_stream
+ * sends DB_ETAG first, in the same pipeline (one round trip, one
+ * implicit transaction, the tag's snapshot taken before the
+ * statement's), and gives its row to fn before it returns, so before
+ * any of the statement's rows is read; fn's error is the statement's.
+ * Once given (or with fn NULL) nothing more is sent ahead.  A statement
+ * that fails keeps the ask for its retry.
+ */
+typedef enum app_err (*db_etag_fn)(void *ctx, const struct db_res *);
+void		 db_etag_ask(struct db *, db_etag_fn fn, void *ctx);
+
 enum app_err	 db_stream(struct db *, enum db_stmt, const char *const *) WUR;
 int		 db_stream_next(struct db *, struct db_res **, enum app_err *);
 void		 db_stream_abort(struct db *);

@@ -107,6 +107,8 @@ db_disconnect(struct db *db)
 	db->streaming = 0;
 	PQclear(db->first);
 	db->first = NULL;
+	PQclear(db->etag_res);	/* the ask stays, for the retry */
+	db->etag_res = NULL;
 	db->have_first = 0;
 }
 

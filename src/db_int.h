@@ -7,7 +7,8 @@
  *               reconnect, the session or transaction-local settings,
  *               the error kept for the log
  *  db.c         statements: prepare (with the column check), send,
- *               db_exec and its pipeline, error classes
+ *               db_exec and its pipeline (DB_ETAG ahead of it when
+ *               asked), error classes
  *  db_stream.c  db_stream*: rows one at a time (single-row mode)
  *  db_rows.c    the column check of a layout and the row decoders
  */
@@ -61,6 +62,10 @@ struct db {
 	PGresult	*first;
 	struct db_res	 srow;		/* the stream's current row */
 	int		 connected;	/* ever: the next connect is a reconnect */
+	/* DB_ETAG sent ahead of the next statement (db_etag_ask). */
+	db_etag_fn	 etag_fn;
+	void		*etag_ctx;
+	PGresult	*etag_res;	/* its result, until given to etag_fn */
 	char		 err[256];
 	/* The statement built at run time (DB_DYN), while it runs. */
 	struct db_stmt_def dyn, dynpre;
@@ -80,6 +85,8 @@ int		 db_send_stmt(struct db *, enum db_stmt, const char *const *);
 int		 db_send_local_setup(struct db *, int);
 enum app_err	 db_classify(struct db *, const PGresult *, int *) WUR;
 int		 db_end_pipeline(struct db *);
+int		 db_etag_keep(struct db *, PGresult *);
+enum app_err	 db_etag_give(struct db *) WUR;
 
 /* db_rows.c */
 enum app_err	 db_cols_check(struct db *, enum db_stmt, const PGresult *)

@@ -13,42 +13,73 @@
 
 #include "db_int.h"
 
+/*
+ * Sends a streamed statement after what goes ahead of it in one
+ * pipeline (one sync, one transaction): with prepare off the settings,
+ * when asked DB_ETAG (db_etag_ask), whose row it gives before the
+ * statement's first row is read; then reads the results of those (nq
+ * queries).  Their error gives up the connection (the statement is
+ * aborted) and is returned.
+ */
+static enum app_err
+stream_ahead(struct db *db, enum db_stmt s, const char *const *params,
+    int et)
+{
+	PGresult	*res;
+	enum app_err	 rc = APP_OK;
+	int		 retry, bad = 0, q, nq = !db->o.prepare + et;
+	ExecStatusType	 rs;
+
+	if (!PQenterPipelineMode(db->conn) ||
+	    (!db->o.prepare && !db_send_local_setup(db, 0)) ||
+	    (et && !db_send_stmt(db, DB_ETAG, NULL)) ||
+	    !db_send_stmt(db, s, params) || !PQpipelineSync(db->conn)) {
+		db_set_err(db, "send", NULL);
+		db_disconnect(db);
+		return APP_DBDOWN;
+	}
+	for (q = 0; q < nq && PQstatus(db->conn) == CONNECTION_OK; q++)
+		while ((res = PQgetResult(db->conn)) != NULL) {
+			rs = PQresultStatus(res);
+			/* (single-row mode may carry over: see db.c run_once) */
+			if (rs != PGRES_TUPLES_OK && rs != PGRES_SINGLE_TUPLE &&
+			    !bad) {
+				db_set_err(db, et && q == nq - 1 ? "exec" :
+				    "setup", res);
+				rc = db_classify(db, res, &retry);
+				bad = 1;
+			}
+			if (!et || q != nq - 1 || !db_etag_keep(db, res))
+				PQclear(res);
+		}
+	if (!bad && PQstatus(db->conn) == CONNECTION_OK && et &&
+	    (rc = db_etag_give(db)) != APP_OK)
+		bad = 1;
+	if (bad || PQstatus(db->conn) != CONNECTION_OK) {
+		/* Aborted statement, sync: then out of the pipeline. */
+		db_disconnect(db);
+		return bad && rc != APP_OK ? rc : APP_DBDOWN;
+	}
+	db->streaming = 2;
+	return APP_OK;
+}
+
 /* Sends a streamed statement (db_stream); APP_OK when it is on its way. */
 static enum app_err
 stream_send(struct db *db, enum db_stmt s, const char *const *params)
 {
 	enum app_err	 rc;
-	int		 retry;
+	int		 retry, et = db->etag_fn != NULL;
 
 	if ((rc = db_ensure(db)) != APP_OK)
 		return rc;
 	if ((rc = db_prepare(db, s, &retry)) != APP_OK)
 		return rc;
-	if (!db->o.prepare) {
-		/* The settings, the statement, one sync: one transaction. */
-		PGresult	*res;
-		int		 bad = 0;
-
-		if (!PQenterPipelineMode(db->conn) || !db_send_local_setup(db, 0) ||
-		    !db_send_stmt(db, s, params) || !PQpipelineSync(db->conn)) {
-			db_set_err(db, "send", NULL);
-			db_disconnect(db);
-			return APP_DBDOWN;
-		}
-		while ((res = PQgetResult(db->conn)) != NULL) {
-			if (PQresultStatus(res) != PGRES_TUPLES_OK && !bad) {
-				db_set_err(db, "setup", res);
-				rc = db_classify(db, res, &retry);
-				bad = 1;
-			}
-			PQclear(res);
-		}
-		if (bad || PQstatus(db->conn) != CONNECTION_OK) {
-			/* Aborted statement, sync: then out of the pipeline. */
-			db_disconnect(db);
-			return bad && rc != APP_OK ? rc : APP_DBDOWN;
-		}
-		db->streaming = 2;
+	if (et && (rc = db_prepare(db, DB_ETAG, &retry)) != APP_OK)
+		return rc;
+	if (!db->o.prepare || et) {
+		if ((rc = stream_ahead(db, s, params, et)) != APP_OK)
+			return rc;
 	} else if (!db_send_stmt(db, s, params)) {
 		db_set_err(db, "send", NULL);
 		db_disconnect(db);

@@ -188,6 +188,28 @@ url_hash(const struct req *r)
 	return h;
 }
 
+/* Where the tag of an answer goes when DB_ETAG's row comes. */
+struct etag_to {
+	struct resp	*w;
+	uint32_t	 url;	/* url_hash() */
+};
+
+/* Sets the tag from DB_ETAG's row (db_etag_ask's callback too). */
+static enum app_err
+etag_set(void *ctx, const struct db_res *res)
+{
+	const struct etag_to	*to = ctx;
+	struct etag_row		 e;
+	enum app_err		 rc;
+
+	if ((rc = db_etag_row(res, &e)) != APP_OK)
+		return rc;
+	snprintf(to->w->etag, sizeof(to->w->etag), "\"%s.%llx.%llx.%08x\"",
+	    PACKAGE_VERSION, (unsigned long long)e.salt,
+	    (unsigned long long)e.changes, to->url);
+	return APP_OK;
+}
+
 /*
  * SPEC 4.3: the tag of a GET's answer, read before the answer (so it
  * is never newer than it) with one cheap statement on the connection
@@ -199,30 +221,30 @@ url_hash(const struct req *r)
  * when it needs the database, a 404 or 422 when it does not, as
  * before the tags), and a 200 it gives without the database (a filter
  * that names nothing) goes without an ETag.
+ *
+ * Without If-None-Match there is no 304 to work out first: the tag
+ * then rides ahead of the handler's first statement, in its pipeline
+ * (run_handler); this is the statement of its own that the 304 needs.
  */
 static enum app_err
 etag(struct req *r, struct resp *w, struct db *db, const struct route *rt)
 {
 	struct db_res	*res;
-	struct etag_row	 e;
+	struct etag_to	 to = { w, url_hash(r) };
 	enum app_err	 rc;
-	uint32_t	 u = url_hash(r);
 
 	if (strcmp(r->method, "GET") != 0 || (rt->flags & ROUTE_METRICS))
 		return APP_OK;
 	if (rt->flags & ROUTE_OPEN)
 		snprintf(w->etag, sizeof(w->etag), "\"%s.static.%08x\"",
-		    PACKAGE_VERSION, u);
+		    PACKAGE_VERSION, to.url);
 	else {
 		if (db_exec(db, DB_ETAG, NULL, &res) != APP_OK)
 			return APP_OK;
-		rc = db_etag_row(res, &e);
+		rc = etag_set(&to, res);
 		db_res_free(res);
 		if (rc != APP_OK)
 			return rc;
-		snprintf(w->etag, sizeof(w->etag), "\"%s.%llx.%llx.%08x\"",
-		    PACKAGE_VERSION, (unsigned long long)e.salt,
-		    (unsigned long long)e.changes, u);
 	}
 	if (resp_etag_match(r->if_none_match, w->etag))
 		w->status = 304;
@@ -230,10 +252,43 @@ etag(struct req *r, struct resp *w, struct db *db, const struct route *rt)
 }
 
 /*
+ * The handler of the route, with its ETag.  A GET of the database's
+ * without If-None-Match asks db for DB_ETAG ahead of the handler's
+ * first statement (db_etag_ask: same pipeline, the tag read first, set
+ * before any byte of the answer goes out); a 200 for which the handler
+ * ran no statement (a filter that names nothing: an answer the
+ * database does not change) reads it after, alone, as etag() would
+ * have before.  Anything else: etag() first (a 304 when
+ * If-None-Match holds the tag: the answer is never computed).
+ */
+static enum app_err
+run_handler(struct req *r, struct resp *w, struct db *db,
+    const struct route_result *rr, struct str *param)
+{
+	const struct route	*rt = rr->route;
+	struct etag_to		 to = { w, url_hash(r) };
+	enum app_err		 rc;
+
+	if (r->if_none_match != NULL || strcmp(r->method, "GET") != 0 ||
+	    (rt->flags & (ROUTE_METRICS | ROUTE_OPEN))) {
+		if ((rc = etag(r, w, db, rt)) != APP_OK || w->status == 304)
+			return rc;
+		return rt->handler(r, w, db, rr->param ? param : NULL);
+	}
+	db_etag_ask(db, etag_set, &to);
+	rc = rt->handler(r, w, db, rr->param ? param : NULL);
+	db_etag_ask(db, NULL, NULL);
+	if (rc == APP_OK && w->status == 200 && w->etag[0] == '\0' &&
+	    !w->streaming)
+		rc = etag(r, w, db, rt);
+	return rc;
+}
+
+/*
  * Runs the matched route: on the connection route_db() picks, the ETag
- * (and 304) first, then the handler; a read that failed on the standby
- * runs again on the primary when rest_standby() says so.  *dbp is the
- * connection it ended on (for the note of the log line).
+ * (and 304) and the handler (run_handler); a read that failed on the
+ * standby runs again on the primary when rest_standby() says so.  *dbp
+ * is the connection it ended on (for the note of the log line).
  */
 static enum app_err
 run_route(struct serve_app *a, struct req *r, struct resp *w,
@@ -243,16 +298,12 @@ run_route(struct serve_app *a, struct req *r, struct resp *w,
 	struct db	*db;
 
 	db = route_db(a, rr->route);
-	if ((rc = etag(r, w, db, rr->route)) == APP_OK && w->status != 304)
-		rc = rr->route->handler(r, w, db, rr->param ? param : NULL);
+	rc = run_handler(r, w, db, rr, param);
 	if (db == a->rdb && rc != APP_OK) {
 		if (rest_standby(a, r, w, rc)) {
 			resp_reset(w);
 			db = a->db;
-			if ((rc = etag(r, w, db, rr->route)) == APP_OK &&
-			    w->status != 304)
-				rc = rr->route->handler(r, w, db,
-				    rr->param ? param : NULL);
+			rc = run_handler(r, w, db, rr, param);
 		} else if (rc == APP_CONFLICT)
 			rc = APP_DBDOWN;	/* a recovery conflict, lasting */
 	}
