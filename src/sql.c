@@ -238,6 +238,16 @@ const char *const db_frag[DB_F__MAX] = {
 	[DB_F_ARCHIVED_AFTER] = "archived_at > $%d::timestamptz",
 	[DB_F_ARCHIVED_BEFORE] = "archived_at < $%d::timestamptz",
 	[DB_F_METADATA] = "metadata @> $%d::jsonb",
+	/*
+	 * The rows updated (archived) before they were submitted, and
+	 * submitted at or after $%d: the second branch of a list split at an
+	 * updated_before (archived_before) bound (filter_sql.c), read from the
+	 * partial indexes of sql/006 (whose predicate these repeat).
+	 */
+	[DB_F_UPDATED_ODD] = "update_time < submit_time AND "
+	    "submit_time >= $%d::timestamptz",
+	[DB_F_ARCHIVED_ODD] = "archived_at < submit_time AND "
+	    "submit_time >= $%d::timestamptz",
 	[DB_F_AFTER_DESC] = "(submit_time, seq) < ($%d::timestamptz, $%d::int8)",
 	[DB_F_AFTER_ASC] = "(submit_time, seq) > ($%d::timestamptz, $%d::int8)",
 	[DB_F_ORDER_DESC] = ORDER,
