@@ -248,6 +248,74 @@ usage(FILE *f)
 "Exit status: 0 ok, 1 rows reported or problems found, 2 failure.\n");
 }
 
+/*
+ * The command line: the global options into a, *cpath and *dbopt, the
+ * command into *cmd, what follows it into sub[0..*nsub).  Returns -1 to
+ * go on, or the exit status (--help, --version, a bad option).
+ */
+static int
+options(int argc, char *argv[], struct adm *a, const char **cmd,
+    const char **cpath, const char **dbopt, char **sub, int *nsub)
+{
+	int	 i;
+
+	for (i = 1; i < argc; i++) {
+		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(o, "--help") || !strcmp(o, "-?") ||
+		    !strcmp(o, "-h")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(o, "--version") || !strcmp(o, "-V")) {
+			printf("taskgate-admin (taskgate) %s\n", PACKAGE_VERSION);
+			return 0;
+		} else if (!strcmp(o, "-q") || !strcmp(o, "--quiet"))
+			a->quiet = 1;
+		else if (!strcmp(o, "-v") || !strcmp(o, "--verbose"))
+			a->verbose = 1;
+		else if ((!strcmp(o, "-d") || !strcmp(o, "-c")) && v) {
+			*(o[1] == 'd' ? dbopt : cpath) = v;
+			i++;
+		} else if (!strncmp(o, "--dbname=", 9))
+			*dbopt = o + 9;
+		else if (!strncmp(o, "--config=", 9))
+			*cpath = o + 9;
+		else if (*cmd == NULL && o[0] != '-')
+			*cmd = o;
+		else if (*cmd == NULL) {
+			fprintf(stderr, "taskgate-admin: unknown option \"%s\" "
+			    "(see --help)\n", o);
+			return ADM_EXIT_FAIL;
+		} else
+			sub[(*nsub)++] = argv[i];
+	}
+	if (*cmd == NULL) {
+		usage(stderr);
+		return ADM_EXIT_FAIL;
+	}
+	return -1;
+}
+
+/* Runs command cmd; cfgerr: the config's error ("check" reports it). */
+static int
+command(struct adm *a, const char *cmd, int nsub, char **sub,
+    const char *argv0, const char *cfgerr)
+{
+	if (!strcmp(cmd, "import") || !strcmp(cmd, "sync"))
+		return adm_import(a, nsub, sub, cmd[0] == 's');
+	if (!strcmp(cmd, "migrate"))
+		return ops_migrate(a, nsub, sub, argv0);
+	if (!strcmp(cmd, "check"))
+		return ops_check(a, nsub, sub, argv0, cfgerr);
+	if (!strcmp(cmd, "archive-expired"))
+		return ops_archive_expired(a, nsub, sub);
+	if (!strcmp(cmd, "purge-archive"))
+		return ops_purge_archive(a, nsub, sub);
+	fprintf(stderr, "taskgate-admin: unknown command \"%s\" "
+	    "(see --help)\n", cmd);
+	return ADM_EXIT_FAIL;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -255,48 +323,15 @@ main(int argc, char *argv[])
 	struct sigaction	 sa;
 	char			**sub, err[512];
 	const char		*cmd = NULL, *cpath = NULL, *dbopt = NULL;
-	int			 i, nsub = 0, rc, cfgbad = 0;
+	int			 nsub = 0, rc, cfgbad = 0;
 
 	memset(&a, 0, sizeof(a));
 	if ((sub = calloc((size_t)argc + 1, sizeof(*sub))) == NULL)
 		return ADM_EXIT_FAIL;
-	for (i = 1; i < argc; i++) {
-		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (!strcmp(o, "--help") || !strcmp(o, "-?") ||
-		    !strcmp(o, "-h")) {
-			usage(stdout);
-			free(sub);
-			return 0;
-		} else if (!strcmp(o, "--version") || !strcmp(o, "-V")) {
-			printf("taskgate-admin (taskgate) %s\n", PACKAGE_VERSION);
-			free(sub);
-			return 0;
-		} else if (!strcmp(o, "-q") || !strcmp(o, "--quiet"))
-			a.quiet = 1;
-		else if (!strcmp(o, "-v") || !strcmp(o, "--verbose"))
-			a.verbose = 1;
-		else if ((!strcmp(o, "-d") || !strcmp(o, "-c")) && v) {
-			*(o[1] == 'd' ? &dbopt : &cpath) = v;
-			i++;
-		} else if (!strncmp(o, "--dbname=", 9))
-			dbopt = o + 9;
-		else if (!strncmp(o, "--config=", 9))
-			cpath = o + 9;
-		else if (cmd == NULL && o[0] != '-')
-			cmd = o;
-		else if (cmd == NULL) {
-			fprintf(stderr, "taskgate-admin: unknown option \"%s\" "
-			    "(see --help)\n", o);
-			free(sub);
-			return ADM_EXIT_FAIL;
-		} else
-			sub[nsub++] = argv[i];
-	}
-	if (cmd == NULL) {
-		usage(stderr);
+	if ((rc = options(argc, argv, &a, &cmd, &cpath, &dbopt, sub,
+	    &nsub)) >= 0) {
 		free(sub);
-		return ADM_EXIT_FAIL;
+		return rc;
 	}
 	cfg_defaults(&a.cfg);
 	if ((a.cfgpath = cfg_find(cpath, argv[0])) != NULL &&
@@ -318,21 +353,7 @@ main(int argc, char *argv[])
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
-	if (!strcmp(cmd, "import") || !strcmp(cmd, "sync"))
-		rc = adm_import(&a, nsub, sub, cmd[0] == 's');
-	else if (!strcmp(cmd, "migrate"))
-		rc = ops_migrate(&a, nsub, sub, argv[0]);
-	else if (!strcmp(cmd, "check"))
-		rc = ops_check(&a, nsub, sub, argv[0], cfgbad ? err : NULL);
-	else if (!strcmp(cmd, "archive-expired"))
-		rc = ops_archive_expired(&a, nsub, sub);
-	else if (!strcmp(cmd, "purge-archive"))
-		rc = ops_purge_archive(&a, nsub, sub);
-	else {
-		fprintf(stderr, "taskgate-admin: unknown command \"%s\" "
-		    "(see --help)\n", cmd);
-		rc = ADM_EXIT_FAIL;
-	}
+	rc = command(&a, cmd, nsub, sub, argv[0], cfgbad ? err : NULL);
 	if (a.report != NULL && fclose(a.report) != 0) {
 		fprintf(stderr, "taskgate-admin: error: writing the report "
 		    "failed\n");

@@ -1,10 +1,11 @@
 /*
  * admin.h: what the modules of taskgate-admin share: the program's
  * state, the PostgreSQL helpers of admin.c and the report file.
- * taskgate-admin is its own program: admin.c and admin_import.c talk to
- * PostgreSQL with libpq directly (statements in their own tables),
- * admin_store.c is the only file that includes <sqlite3.h>, and
- * admin_conv.c holds the pure conversions.
+ * taskgate-admin is its own program: admin.c, admin_sync.c,
+ * admin_import.c, admin_direct.c and admin_ops.c talk to PostgreSQL with
+ * libpq directly (statements in their own tables), admin_store.c is the
+ * only file that includes <sqlite3.h>, and admin_conv.c holds the pure
+ * conversions.
  */
 #ifndef ADMIN_H
 #define ADMIN_H

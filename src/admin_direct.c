@@ -54,18 +54,19 @@ static const char *const copies[5] = {
 };
 
 /*
- * Returns AT_OK when the tasks went in, AT_NONE when the batch must take
- * the staging path (nothing written), or the failure (t->err set).
+ * Whether tasks [from, to) are all new to the database: AT_OK, AT_NONE
+ * when one of the ids is there already (or there is no memory to ask:
+ * the staging path then), or the failure (t->err set).
  */
-int
-imp_direct(struct imp *m, size_t from, size_t to, struct attempt *t)
+static int
+all_new(struct imp *m, size_t from, size_t to, struct attempt *t)
 {
 	PGconn		*c = (PGconn *)m->a->pg;
 	PGresult	*r;
-	const char	**ids, *pv[1], *p, *e, *nl, *q, *qe;
-	size_t		*lens, i, k;
+	const char	**ids, *pv[1];
+	size_t		*lens, i;
 	struct buf	 arr;
-	int		 how = AT_NONE, arch;
+	int		 how;
 	static const char *const exists_sql =
 	    "SELECT EXISTS (SELECT 1 FROM tasks WHERE task_id = ANY ($1::text[])) "
 	    "OR EXISTS (SELECT 1 FROM archived_tasks WHERE task_id = "
@@ -97,11 +98,25 @@ imp_direct(struct imp *m, size_t from, size_t to, struct attempt *t)
 		PQclear(r);
 		return how;
 	}
-	if (PQgetvalue(r, 0, 0)[0] == 't') {
-		PQclear(r);
-		return AT_NONE;
-	}
+	how = PQgetvalue(r, 0, 0)[0] == 't' ? AT_NONE : AT_OK;
 	PQclear(r);
+	return how;
+}
+
+/*
+ * Returns AT_OK when the tasks went in, AT_NONE when the batch must take
+ * the staging path (nothing written), or the failure (t->err set).
+ */
+int
+imp_direct(struct imp *m, size_t from, size_t to, struct attempt *t)
+{
+	const char	*p, *e, *nl, *q, *qe;
+	size_t		 i, k;
+	int		 how, arch;
+
+	if ((how = all_new(m, from, to, t)) != AT_OK)
+		return how;
+	how = AT_NONE;
 	for (k = 0; k < 5; k++)
 		buf_reset(&m->d[k]);
 	for (i = from; i < to; i++) {

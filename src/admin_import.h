@@ -1,7 +1,9 @@
 /*
- * admin_import.h: the import engine shared by "import" and "sync"
- * (admin_import.c stages and applies batches; admin_sync.c runs the
- * passes over the store).
+ * admin_import.h: the import engine shared by "import" and "sync":
+ * admin_sync.c runs the passes over the store, admin_stage.c builds a
+ * batch (imp_stage), admin_import.c applies it (imp_flush), through
+ * admin_direct.c when its tasks are all new; admin_known.c holds what
+ * sync remembers (struct known).
  */
 #ifndef ADMIN_IMPORT_H
 #define ADMIN_IMPORT_H

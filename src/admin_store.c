@@ -353,6 +353,16 @@ col(sqlite3_stmt *st, int i, struct sval *v)
 	}
 }
 
+/* Columns 0..n-1 of st's row into v[0..n). */
+static void
+cols(sqlite3_stmt *st, int n, struct sval *v)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		col(st, i, &v[i]);
+}
+
 static int
 step(struct store *s, sqlite3_stmt *st)
 {
@@ -366,13 +376,28 @@ step(struct store *s, sqlite3_stmt *st)
 	return -1;
 }
 
+/* Makes st (NULL: a table the store lacks, read as empty) the running
+ * list, from its start.  Always 1. */
+static int
+cur_start(struct store *s, sqlite3_stmt *st)
+{
+	s->cur = st;
+	if (st != NULL)
+		sqlite3_reset(st);
+	return 1;
+}
+
+/* The next row of the running list: 1, 0 at its end (or none), -1. */
+static int
+cur_step(struct store *s)
+{
+	return s->cur == NULL ? 0 : step(s, s->cur);
+}
+
 int
 store_scan_start(struct store *s, int arch, int light)
 {
-	s->cur = light ? s->scanl[arch] : s->scan[arch];
-	if (s->cur != NULL)
-		sqlite3_reset(s->cur);
-	return 1;
+	return cur_start(s, light ? s->scanl[arch] : s->scan[arch]);
 }
 
 int
@@ -381,9 +406,7 @@ store_scan_next(struct store *s, int64_t *rowid, struct sval *id,
 {
 	int	 rc;
 
-	if (s->cur == NULL)
-		return 0;
-	if ((rc = step(s, s->cur)) != 1)
+	if ((rc = cur_step(s)) != 1)
 		return rc;
 	*rowid = sqlite3_column_int64(s->cur, 0);
 	col(s->cur, 1, id);
@@ -396,14 +419,13 @@ int
 store_task(struct store *s, int arch, int64_t rowid, struct sval *v)
 {
 	sqlite3_stmt	*st = s->task[arch];
-	int		 rc, i;
+	int		 rc;
 
 	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, rowid);
 	if ((rc = step(s, st)) != 1)
 		return rc;
-	for (i = 0; i < STC__MAX; i++)
-		col(st, i, &v[i]);
+	cols(st, STC__MAX, v);
 	return 1;
 }
 
@@ -427,7 +449,7 @@ store_shards_start(struct store *s, int arch, const char *id, size_t idlen)
 int
 store_shards_next(struct store *s, struct sval *v)
 {
-	int	 rc, i;
+	int	 rc;
 
 	if (s->scur == NULL)
 		return 0;
@@ -436,18 +458,14 @@ store_shards_next(struct store *s, struct sval *v)
 		s->scur = NULL;
 		return rc;
 	}
-	for (i = 0; i < SSC__MAX; i++)
-		col(s->scur, i, &v[i]);
+	cols(s->scur, SSC__MAX, v);
 	return 1;
 }
 
 int
 store_orphans_start(struct store *s, int arch)
 {
-	s->cur = s->orph[arch];
-	if (s->cur != NULL)
-		sqlite3_reset(s->cur);
-	return 1;
+	return cur_start(s, s->orph[arch]);
 }
 
 int
@@ -455,9 +473,7 @@ store_orphans_next(struct store *s, struct sval *id, int64_t *idx)
 {
 	int	 rc;
 
-	if (s->cur == NULL)
-		return 0;
-	if ((rc = step(s, s->cur)) != 1)
+	if ((rc = cur_step(s)) != 1)
 		return rc;
 	col(s->cur, 0, id);
 	*idx = sqlite3_column_int64(s->cur, 1);
@@ -467,10 +483,7 @@ store_orphans_next(struct store *s, struct sval *id, int64_t *idx)
 int
 store_sscan_start(struct store *s, int arch)
 {
-	s->cur = s->sscan[arch];
-	if (s->cur != NULL)
-		sqlite3_reset(s->cur);
-	return 1;
+	return cur_start(s, s->sscan[arch]);
 }
 
 int
@@ -478,9 +491,7 @@ store_sscan_next(struct store *s, struct sval *id, struct sval *upd)
 {
 	int	 rc;
 
-	if (s->cur == NULL)
-		return 0;
-	if ((rc = step(s, s->cur)) != 1)
+	if ((rc = cur_step(s)) != 1)
 		return rc;
 	col(s->cur, 0, id);
 	col(s->cur, 1, upd);

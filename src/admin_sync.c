@@ -12,7 +12,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <sys/stat.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 
 #include <libpq-fe.h>
 
+#include "admin_fp.h"
 #include "admin_import.h"
 #include "admin_store.h"
 #include "db.h"
@@ -195,194 +195,29 @@ orphans(struct imp *m)
 }
 
 /*
- * The shard part of the fingerprints of table arch: per task id, the
- * number of shards and the greatest update_time (bytewise, as SQLite's
- * max() of text), from one sequential scan.
+ * The scan of one pass: active tasks then archived ones, in rowid
+ * order; each row whose fingerprint is not the known one is staged.
+ * Returns 1; 0 on a store error (the caller logs it); -1 when the run
+ * must stop (logged already, or interrupted).
  */
 static int
-shard_agg(struct imp *m, int arch, struct known *agg)
-{
-	struct sval		 id, upd;
-	struct known_ent	*e;
-	int			 rc;
-
-	known_free(agg);
-	if (!store_sscan_start(m->st, arch))
-		return 0;
-	while ((rc = store_sscan_next(m->st, &id, &upd)) == 1) {
-		if ((e = known_get(agg, id.p, id.n)) == NULL) {
-			if (!known_put(agg, id.p, id.n, upd.p) ||
-			    (e = known_get(agg, id.p, id.n)) == NULL)
-				return 0;
-		} else if (strcmp(upd.p, e->fp) > 0 &&
-		    !known_put(agg, id.p, id.n, upd.p))
-			return 0;
-		e->cnt++;
-	}
-	return rc == 0;
-}
-
-static uint64_t
-fnv(uint64_t h, const char *s, size_t n)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	return h;
-}
-
-/* The full fingerprint of a light-scan row into fpb (fp made to point
- * at it).  Returns 0 on no memory. */
-static int
-full_fp(struct known *agg, const struct sval *id, struct sval *fp,
-    struct buf *fpb)
-{
-	struct known_ent	*se = known_get(agg, id->p, id->n);
-
-	buf_reset(fpb);
-	buf_add(fpb, fp->p, fp->n);
-	buf_printf(fpb, "%ld|%s", se ? se->cnt : 0, se ? se->fp : "");
-	if (fpb->oom)
-		return 0;
-	fp->p = fpb->p;
-	fp->n = fpb->len;
-	return 1;
-}
-
-/*
- * The digest of every (id, fingerprint) of the store, from the light
- * scans only: when it equals the one recorded at the end of the last
- * pass, nothing changed and sync has nothing to read or write.
- * Returns 1 with the digest in out, 0 on error.
- */
-static int
-digest(struct imp *m, struct known *agg, struct buf *fpb, char *out,
-    size_t len)
-{
-	struct sval	 id, fp;
-	int64_t		 rowid;
-	uint64_t	 h = 1469598103934665603ULL;
-	int		 arch, dup, rc;
-
-	for (arch = 0; arch < 2; arch++) {
-		if (!shard_agg(m, arch, agg) ||
-		    !store_scan_start(m->st, arch, 1))
-			return 0;
-		while ((rc = store_scan_next(m->st, &rowid, &id, &fp,
-		    &dup)) == 1) {
-			if (!full_fp(agg, &id, &fp, fpb))
-				return 0;
-			h = fnv(h, id.p, id.n + 1);
-			h = fnv(h, fp.p, fp.n + 1);
-		}
-		if (rc < 0)
-			return 0;
-	}
-	snprintf(out, len, "%016llx", (unsigned long long)h);
-	return 1;
-}
-
-/*
- * The store's files as stat(2) sees them: inode, size and mtime of the
- * file and of its -wal.  Any commit of a uniqc writer changes the -wal
- * (or, after a checkpoint, the file).  *settled is cleared when a file
- * changed in the last 2 seconds: its mtime might not yet show a write
- * that follows within the same clock tick, so that signature is not
- * trusted (recorded as '').
- */
-static void
-file_sig(const char *path, char *out, size_t len, int *settled)
-{
-	struct stat	 a, w;
-	char		 wal[PATH_MAX + 8];
-	struct timespec	 now;
-	int		 hw;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	snprintf(wal, sizeof(wal), "%s-wal", path);
-	if (stat(path, &a) != 0) {
-		out[0] = '\0';
-		*settled = 0;
-		return;
-	}
-	/* An empty -wal (a reader, or the last writer's checkpoint, left
-	 * it) holds nothing: its mtime does not matter. */
-	hw = stat(wal, &w) == 0 && w.st_size > 0;
-	snprintf(out, len, "%llu:%lld:%lld.%09ld|%llu:%lld:%lld.%09ld",
-	    (unsigned long long)a.st_ino, (long long)a.st_size,
-	    (long long)a.st_mtim.tv_sec, a.st_mtim.tv_nsec,
-	    hw ? (unsigned long long)w.st_ino : 0ULL,
-	    hw ? (long long)w.st_size : -1LL,
-	    hw ? (long long)w.st_mtim.tv_sec : 0LL, hw ? w.st_mtim.tv_nsec : 0L);
-	*settled = now.tv_sec - a.st_mtim.tv_sec > 2 &&
-	    (!hw || now.tv_sec - w.st_mtim.tv_sec > 2);
-}
-
-/* One pass over the store.  Returns 0 when the run must stop. */
-static int
-pass(struct run *r, struct imp *m, int first)
+scan_tables(struct run *r, struct imp *m, struct known *agg,
+    struct buf *fpb, int first)
 {
 	struct sval		 id, fp;
 	struct known_ent	*e;
-	int64_t			 rowid, na, nr, st0;
-	struct known		 agg;
-	struct buf		 fpb;
-	char			 dg[24];
-	size_t			 i;
-	char			 err[300], v[16], n[24];
-	const char		*pv[5];
-	char			 sig[160];
-	int			 arch, dup, rc, ok = 0, settled;
-	PGresult		*res;
+	int64_t			 rowid, st0;
+	int			 arch, dup, rc;
 
-	memset(&agg, 0, sizeof(agg));
-	buf_init(&fpb);
-	/* Files untouched since the last pass: nothing to read. */
-	file_sig(r->abspath, sig, sizeof(sig), &settled);
-	if (m->use_known && !r->mirror && settled && r->sig[0] != '\0' &&
-	    strcmp(sig, r->sig) == 0) {
-		m->unchanged += r->ntasks;
-		m->scanned += r->ntasks;
-		adm_log(m->a, 2, "the store's files are as at the last pass");
-		return 1;
-	}
-	if (!settled)
-		sig[0] = '\0';
-	if (!store_begin(m->st, err, sizeof(err))) {
-		adm_log(m->a, 0, "%s: %s", r->file, err);
-		return 0;
-	}
-	if (!store_count(m->st, &na, &nr))
-		goto fail;
-	r->total = na + nr;
-	r->done = 0;
-	r->t0 = adm_now();
-	r->last = r->t0;
-	if (!digest(m, &agg, &fpb, dg, sizeof(dg)))
-		goto fail;
-	if (m->use_known && !r->mirror && strcmp(dg, r->digest) == 0) {
-		m->scanned += na + nr;
-		m->unchanged += na + nr;
-		adm_log(m->a, 2, "the store's digest is the last pass's");
-		goto record;
-	}
-	if (m->use_known && !r->loaded) {
-		if (!load_known(m))
-			goto out;
-		r->loaded = 1;
-	}
-	for (i = 0; i < m->known.cap; i++)
-		m->known.t[i].seen = 0;
 	for (arch = 0; arch < 2; arch++) {
-		if (m->use_known && !shard_agg(m, arch, &agg))
-			goto fail;
+		if (m->use_known && !fp_shard_agg(m, arch, agg))
+			return 0;
 		if (!store_scan_start(m->st, arch, m->use_known))
-			goto fail;
+			return 0;
 		while ((rc = store_scan_next(m->st, &rowid, &id, &fp,
 		    &dup)) == 1) {
-			if (m->use_known && !full_fp(&agg, &id, &fp, &fpb))
-				goto out;
+			if (m->use_known && !fp_full(agg, &id, &fp, fpb))
+				return -1;
 			r->done++;
 			m->scanned++;
 			progress(r, m, 0);
@@ -406,20 +241,106 @@ pass(struct run *r, struct imp *m, int first)
 			}
 			st0 = m->staged;
 			if (!imp_stage(m, arch, rowid, fp.p, fp.n))
-				goto out;
+				return -1;
 			/* Skipped: not reported again until it changes. */
 			if (m->use_known && m->staged == st0 &&
 			    !known_put(&m->known, id.p, id.n, fp.p))
-				goto out;
+				return -1;
 			if (adm_stopping && !imp_flush(m))
-				goto out;
+				return -1;
 			if (adm_stopping)
-				goto out;
+				return -1;
 		}
 		if (rc < 0)
-			goto fail;
+			return 0;
 		adm_log(m->a, 2, "%s scanned at %.3f s", arch ? "archived_tasks" :
 		    "tasks", adm_now() - r->t0);
+	}
+	return 1;
+}
+
+/* The pass done: recorded in taskgate_import_sources and in r.  1, or 0. */
+static int
+record_pass(struct run *r, struct imp *m, int64_t ntasks, const char *dg,
+    const char *sig)
+{
+	PGresult	*res;
+	const char	*pv[5];
+	char		 v[16], n[24];
+
+	snprintf(v, sizeof(v), "%d", store_version(m->st));
+	snprintf(n, sizeof(n), "%lld", (long long)ntasks);
+	pv[0] = m->source;
+	pv[1] = v;
+	pv[2] = n;
+	pv[3] = dg;
+	pv[4] = sig;
+	if ((res = (PGresult *)adm_exec(m->a, src_done_sql, 5, pv, 0)) == NULL)
+		return 0;
+	PQclear(res);
+	snprintf(r->digest, sizeof(r->digest), "%s", dg);
+	snprintf(r->sig, sizeof(r->sig), "%s", sig);
+	r->ntasks = ntasks;
+	return 1;
+}
+
+/*
+ * One pass over the store: nothing read when the files' signature or
+ * the digest is the last pass's, else the scan, the last flush, the
+ * orphans (first pass), --mirror.  Returns 0 when the run must stop.
+ */
+static int
+pass(struct run *r, struct imp *m, int first)
+{
+	int64_t			 na, nr;
+	struct known		 agg;
+	struct buf		 fpb;
+	char			 dg[24], err[300], sig[160];
+	size_t			 i;
+	int			 ok = 0, settled, rc;
+
+	memset(&agg, 0, sizeof(agg));
+	buf_init(&fpb);
+	/* Files untouched since the last pass: nothing to read. */
+	fp_file_sig(r->abspath, sig, sizeof(sig), &settled);
+	if (m->use_known && !r->mirror && settled && r->sig[0] != '\0' &&
+	    strcmp(sig, r->sig) == 0) {
+		m->unchanged += r->ntasks;
+		m->scanned += r->ntasks;
+		adm_log(m->a, 2, "the store's files are as at the last pass");
+		return 1;
+	}
+	if (!settled)
+		sig[0] = '\0';
+	if (!store_begin(m->st, err, sizeof(err))) {
+		adm_log(m->a, 0, "%s: %s", r->file, err);
+		return 0;
+	}
+	if (!store_count(m->st, &na, &nr))
+		goto fail;
+	r->total = na + nr;
+	r->done = 0;
+	r->t0 = adm_now();
+	r->last = r->t0;
+	if (!fp_digest(m, &agg, &fpb, dg, sizeof(dg)))
+		goto fail;
+	if (m->use_known && !r->mirror && strcmp(dg, r->digest) == 0) {
+		m->scanned += na + nr;
+		m->unchanged += na + nr;
+		adm_log(m->a, 2, "the store's digest is the last pass's");
+		goto record;
+	}
+	if (m->use_known && !r->loaded) {
+		if (!load_known(m))
+			goto out;
+		r->loaded = 1;
+	}
+	for (i = 0; i < m->known.cap; i++)
+		m->known.t[i].seen = 0;
+	if ((rc = scan_tables(r, m, &agg, &fpb, first)) <= 0) {
+		if (rc == 0)
+			goto fail;
+		goto out;
 	}
 	if (!imp_flush(m))
 		goto out;
@@ -430,20 +351,7 @@ pass(struct run *r, struct imp *m, int first)
 		goto out;
 	progress(r, m, 1);
 record:
-	snprintf(v, sizeof(v), "%d", store_version(m->st));
-	snprintf(n, sizeof(n), "%lld", (long long)(na + nr));
-	pv[0] = m->source;
-	pv[1] = v;
-	pv[2] = n;
-	pv[3] = dg;
-	pv[4] = sig;
-	if ((res = (PGresult *)adm_exec(m->a, src_done_sql, 5, pv, 0)) == NULL)
-		goto out;
-	PQclear(res);
-	snprintf(r->digest, sizeof(r->digest), "%s", dg);
-	snprintf(r->sig, sizeof(r->sig), "%s", sig);
-	r->ntasks = na + nr;
-	ok = 1;
+	ok = record_pass(r, m, na + nr, dg, sig);
 	goto out;
 fail:
 	adm_log(m->a, 0, "%s: %s", r->file, store_error(m->st));
@@ -506,6 +414,96 @@ sleep_for(double s)
 }
 
 /*
+ * The options of import / sync into r and m.  Returns -1 to go on, or
+ * the exit status (a bad argument, a --report file that cannot be
+ * written).
+ */
+static int
+options(struct adm *a, struct run *r, struct imp *m, int argc, char **argv,
+    int sync)
+{
+	const char	*what = sync ? "sync" : "import";
+	double		 d;
+	int		 i;
+
+	for (i = 0; i < argc; i++) {
+		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (sync && strcmp(o, "--follow") == 0)
+			r->follow = 1;
+		else if (sync && strcmp(o, "--mirror") == 0)
+			r->mirror = 1;
+		else if (sync && strcmp(o, "--interval") == 0 && v &&
+		    num(v, 0.01, 86400, &r->interval))
+			i++;
+		else if (strcmp(o, "--progress") == 0 && v &&
+		    num(v, 0.1, 86400, &r->progress))
+			i++;
+		else if (strcmp(o, "--batch") == 0 && v &&
+		    num(v, 1, 1000000, &d)) {
+			m->batch_tasks = (size_t)d;
+			i++;
+		} else if (strcmp(o, "--source") == 0 && v && *v) {
+			snprintf(r->name, sizeof(r->name), "%s", v);
+			i++;
+		} else if (strcmp(o, "--report") == 0 && v) {
+			if (a->report == NULL &&
+			    (a->report = fopen(v, "w")) == NULL) {
+				adm_log(a, 0, "%s: %s", v, strerror(errno));
+				return ADM_EXIT_FAIL;
+			}
+			i++;
+		} else if (o[0] != '-' && r->file == NULL)
+			r->file = o;
+		else {
+			adm_log(a, 0, "%s: bad argument \"%s\" (see --help)",
+			    what, o);
+			return ADM_EXIT_FAIL;
+		}
+	}
+	if (r->file == NULL) {
+		adm_log(a, 0, "%s: which store? (%s FILE)", what, what);
+		return ADM_EXIT_FAIL;
+	}
+	return -1;
+}
+
+/*
+ * The passes: one, or with --follow one every interval until a stop
+ * signal (a failed pass is tried again after a reconnect).  Returns
+ * whether the run ended well; *passes counts the passes done.
+ */
+static int
+passes_run(struct adm *a, struct run *r, struct imp *m, int *passes)
+{
+	int	 first = 1;
+
+	for (;;) {
+		if (!pass(r, m, first)) {
+			/* --follow outlives a database or store outage. */
+			if (!r->follow || adm_stopping)
+				return r->follow && adm_stopping;
+			adm_log(a, 0, "%s: pass failed, trying again in %g s",
+			    r->file, r->interval);
+			imp_reset(m);
+			sleep_for(r->interval);
+			if (adm_stopping)
+				return 1;
+			if (adm_reconnect(a) && !imp_setup(m))
+				adm_log(a, 0, "staging tables: not yet");
+			continue;
+		}
+		(*passes)++;
+		first = 0;
+		if (!r->follow || adm_stopping)
+			return !adm_stopping || r->follow;
+		sleep_for(r->interval);
+		if (adm_stopping)
+			return 1;
+	}
+}
+
+/*
  * import FILE / sync FILE [--follow [--interval S]] [--mirror]; common
  * options --report FILE, --source NAME, --batch N, --progress S.
  * Returns the exit status.
@@ -515,9 +513,10 @@ adm_import(struct adm *a, int argc, char **argv, int sync)
 {
 	struct run	 r;
 	struct imp	 m;
-	double		 t0 = adm_now(), d;
-	int		 i, ok = 0, first = 1, passes = 0;
+	double		 t0 = adm_now();
+	int		 ok = 0, passes = 0, rc;
 	const char	*what = sync ? "sync" : "import";
+	char		 err[PATH_MAX + 200];
 
 	memset(&r, 0, sizeof(r));
 	memset(&m, 0, sizeof(m));
@@ -525,97 +524,24 @@ adm_import(struct adm *a, int argc, char **argv, int sync)
 	r.progress = 5;
 	m.batch_tasks = 2000;
 	m.batch_bytes = 32u << 20;
-	for (i = 0; i < argc; i++) {
-		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (sync && strcmp(o, "--follow") == 0)
-			r.follow = 1;
-		else if (sync && strcmp(o, "--mirror") == 0)
-			r.mirror = 1;
-		else if (sync && strcmp(o, "--interval") == 0 && v &&
-		    num(v, 0.01, 86400, &r.interval))
-			i++;
-		else if (strcmp(o, "--progress") == 0 && v &&
-		    num(v, 0.1, 86400, &r.progress))
-			i++;
-		else if (strcmp(o, "--batch") == 0 && v &&
-		    num(v, 1, 1000000, &d)) {
-			m.batch_tasks = (size_t)d;
-			i++;
-		} else if (strcmp(o, "--source") == 0 && v && *v) {
-			snprintf(r.name, sizeof(r.name), "%s", v);
-			i++;
-		} else if (strcmp(o, "--report") == 0 && v) {
-			if (a->report == NULL &&
-			    (a->report = fopen(v, "w")) == NULL) {
-				adm_log(a, 0, "%s: %s", v, strerror(errno));
-				return ADM_EXIT_FAIL;
-			}
-			i++;
-		} else if (o[0] != '-' && r.file == NULL)
-			r.file = o;
-		else {
-			adm_log(a, 0, "%s: bad argument \"%s\" (see --help)",
-			    what, o);
-			return ADM_EXIT_FAIL;
-		}
-	}
-	if (r.file == NULL) {
-		adm_log(a, 0, "%s: which store? (%s FILE)", what, what);
-		return ADM_EXIT_FAIL;
-	}
+	if ((rc = options(a, &r, &m, argc, argv, sync)) >= 0)
+		return rc;
 	r.tty = isatty(2);
 	m.a = a;
 	m.use_known = sync;
 	buf_init(&m.ct);
 	buf_init(&m.cs);
 	buf_init(&m.tmp);
-	{
-		char	 err[PATH_MAX + 200];
-
-		if ((m.st = store_open(r.file, 5000, err, sizeof(err))) ==
-		    NULL) {
-			adm_log(a, 0, "%s", err);
-			return ADM_EXIT_FAIL;
-		}
+	if ((m.st = store_open(r.file, 5000, err, sizeof(err))) == NULL) {
+		adm_log(a, 0, "%s", err);
+		return ADM_EXIT_FAIL;
 	}
-	if (!adm_connect(a) || !source_id(&r, &m) || !imp_setup(&m))
-		goto done;
-	for (;;) {
-		if (!pass(&r, &m, first)) {
-			/* --follow outlives a database or store outage. */
-			if (!r.follow || adm_stopping) {
-				ok = r.follow && adm_stopping;
-				break;
-			}
-			adm_log(a, 0, "%s: pass failed, trying again in %g s",
-			    r.file, r.interval);
-			imp_reset(&m);
-			sleep_for(r.interval);
-			if (adm_stopping) {
-				ok = 1;
-				break;
-			}
-			if (adm_reconnect(a) && !imp_setup(&m))
-				adm_log(a, 0, "staging tables: not yet");
-			continue;
-		}
-		passes++;
-		first = 0;
-		if (!r.follow || adm_stopping) {
-			ok = !adm_stopping || r.follow;
-			break;
-		}
-		sleep_for(r.interval);
-		if (adm_stopping) {
-			ok = 1;
-			break;
-		}
+	if (adm_connect(a) && source_id(&r, &m) && imp_setup(&m)) {
+		ok = passes_run(a, &r, &m, &passes);
+		if (adm_stopping && !r.follow)
+			adm_log(a, 0, "interrupted: whole batches are in, the "
+			    "rest is not");
 	}
-	if (adm_stopping && !r.follow)
-		adm_log(a, 0, "interrupted: whole batches are in, the rest "
-		    "is not");
-done:
 	if (!a->quiet || !ok)
 		fprintf(stderr, "taskgate-admin: %s %s: %s, %lld tasks read, "
 		    "%lld new, %lld updated, %lld moved, %lld unchanged, "

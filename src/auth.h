@@ -56,6 +56,8 @@ int	 auth_init(struct auth *, const struct cfg *, char *err,
 void	 auth_free(struct auth *);
 void	 auth_check(const struct auth *, const struct req *, int write,
 	    struct auth_verdict *);
+/* auth_cors.c */
+int	 auth_origin_listed(const struct auth *, const char *origin);
 int	 auth_origin_allowed(const struct auth *, const char *origin);
 int	 auth_cors(const struct auth *, const struct req *, struct resp *);
 

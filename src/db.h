@@ -1,7 +1,12 @@
 /*
  * db.h: the database, as handlers see it: numbered statements with
- * text parameters, results read by row and column.  The only module
- * that includes libpq (db.c); the SQL text is in sql.c.
+ * text parameters, and their rows decoded into the typed rows of rows.h
+ * (db_task_row, db_shard_row, ...).  Which columns each statement
+ * returns is declared next to its SQL (sql.c, a layout per statement)
+ * and checked against what PostgreSQL describes, once per connection:
+ * a statement whose columns disagree fails (APP_SYSTEM, a 500, and the
+ * log line says which column) instead of decoding zeros.  The only
+ * modules that include libpq are db*.c.
  */
 #ifndef DB_H
 #define DB_H
@@ -12,6 +17,13 @@
 #include "app.h"
 
 struct buf;
+struct task_row;
+struct lookup_row;
+struct shard_row;
+struct count_row;
+struct outcome_row;
+struct restore_row;
+struct etag_row;
 
 enum db_stmt {
 	DB_LIST, DB_LIST_S, DB_LIST_B, DB_LIST_SB,
@@ -41,7 +53,34 @@ enum db_stmt {
 #define DB_LONG		0x02	/* a bulk move or delete: its transaction
 				   gets long_timeout_ms */
 
+/*
+ * The shape of a statement's rows: which columns (name and type) it
+ * returns, and so which decoder reads them.  sql.c declares the columns
+ * of each (db_layouts, in db_cols.h).
+ */
+enum db_layout {
+	DB_L_NONE,		/* rows never read (lock statements) */
+	DB_L_TASK,		/* task summaries: db_task_row */
+	DB_L_DETAIL,		/* a task with its result: db_task_row */
+	DB_L_TASK_SEQ,		/* summaries with seq (filtered lists) */
+	DB_L_LOOKUP,		/* db_lookup_row */
+	DB_L_SHARD,		/* db_shard_row */
+	DB_L_COUNT,		/* one number: db_count */
+	DB_L_STATUS_N,		/* (status, n): db_count_row */
+	DB_L_GROUP,		/* (status, backend, n): db_count_row */
+	DB_L_DELETED,		/* (id, deleted): db_outcome_row */
+	DB_L_OUTCOME,		/* (id, outcome): db_outcome_row */
+	DB_L_EXPIRE,		/* (k, task_id): db_outcome_row */
+	DB_L_BULKF,		/* (k, id, n): db_outcome_row */
+	DB_L_ID,		/* (task_id): db_outcome_row */
+	DB_L_RESTORE,		/* (found, moved): db_restore_row */
+	DB_L_ETAG,		/* (changes, salt): db_etag_row */
+	DB_L__MAX
+};
+
 struct db_stmt_def {
+	const char	*name;		/* for the log: "DB_GET" */
+	enum db_layout	 rows;
 	const char	*sql;
 	int		 nparams;
 	int		 flags;
@@ -72,6 +111,18 @@ enum db_frag {
 
 extern const char *const db_frag[DB_F__MAX];
 
+/*
+ * The rows of a statement that starts with fragment k (sql.c, next to
+ * db_frag): its name for the log and its layout; DB_L_NONE for the
+ * fragments that never start one.
+ */
+struct db_frag_def {
+	const char	*name;
+	enum db_layout	 rows;
+};
+
+extern const struct db_frag_def db_frag_rows[DB_F__MAX];
+
 struct db_opts {
 	const char	*conninfo;
 	const char	*schema;
@@ -89,6 +140,8 @@ struct db_query {
 	const char	*sql;
 	int		 nparams;
 	int		 flags;
+	enum db_frag	 rows;		/* the fragment it starts with: the
+					   layout of its rows (db_frag_rows) */
 	const char	*pre_sql;	/* lock statement (same parameters), or NULL */
 	const int	*lengths;	/* binary parameters: lengths */
 	const int	*formats;	/* 1 = binary; NULL: all text */
@@ -100,13 +153,28 @@ enum app_err	 db_exec(struct db *, enum db_stmt, const char *const *params,
 		    struct db_res **) WUR;
 void		 db_dyn(struct db *, const struct db_query *);
 void		 db_res_free(struct db_res *);
+
+/*
+ * Rows of a result, decoded (db_rows.c).  Text points into the result
+ * and lives as long as it.  Each returns APP_SYSTEM (db_last_error()
+ * says which statement and column) when the result is not of a layout
+ * the decoder reads or a value has a width its type does not allow.
+ */
 size_t		 db_nrows(const struct db_res *);
-int		 db_isnull(const struct db_res *, size_t, int);
-const char	*db_text(const struct db_res *, size_t, int, size_t *);
-int64_t		 db_int(const struct db_res *, size_t, int);
-int		 db_bool(const struct db_res *, size_t, int);
-int64_t		 db_time(const struct db_res *, size_t, int);
-const char	*db_json(const struct db_res *, size_t, int, size_t *);
+enum app_err	 db_task_row(const struct db_res *, size_t,
+		    struct task_row *) WUR;
+enum app_err	 db_lookup_row(const struct db_res *, size_t,
+		    struct lookup_row *) WUR;
+enum app_err	 db_shard_row(const struct db_res *, size_t,
+		    struct shard_row *, int *is_shard) WUR;
+enum app_err	 db_count_row(const struct db_res *, size_t,
+		    struct count_row *) WUR;
+enum app_err	 db_outcome_row(const struct db_res *, size_t,
+		    struct outcome_row *) WUR;
+enum app_err	 db_count(const struct db_res *, int64_t *) WUR;
+enum app_err	 db_restore_row(const struct db_res *,
+		    struct restore_row *) WUR;
+enum app_err	 db_etag_row(const struct db_res *, struct etag_row *) WUR;
 
 enum app_err	 db_stream(struct db *, enum db_stmt, const char *const *) WUR;
 int		 db_stream_next(struct db *, struct db_res **, enum app_err *);

@@ -269,6 +269,7 @@ bulk(struct filter *f, enum filter_what what, int64_t limit,
 			conditions(f, &first, -1);
 			frag(f, sql, NULL, DB_F_SAMPLE, 0, 0);
 		}
+		q->rows = DB_F_SAMPLE;	/* task_id alone, either way */
 		return;
 	}
 	conditions(f, &first, -1);
@@ -279,6 +280,8 @@ bulk(struct filter *f, enum filter_what what, int64_t limit,
 	frag(f, &f->lock, NULL, DB_F_BULK_LOCK, a, 0);
 	q->pre_sql = what == FILTER_BULK_ARCHIVE ? f->lock.p : NULL;
 	q->flags = DB_LONG;
+	q->rows = what == FILTER_BULK_DELETE ? DB_F_BULK_DELETE :
+	    DB_F_BULK_ARCHIVE;
 }
 
 /*
@@ -301,10 +304,11 @@ filter_sql(struct filter *f, enum filter_what what, int64_t limit,
 	memset(f->slot, 0, sizeof(f->slot));
 	memset(q, 0, sizeof(*q));
 	q->flags = DB_READ;
-	if (what == FILTER_LIST)
-		page(f, f->archived ? DB_F_ALIST : DB_F_LIST, NULL, limit,
-		    offset);
-	else if (what == FILTER_COUNT || what == FILTER_GROUP) {
+	if (what == FILTER_LIST) {
+		head = f->archived ? DB_F_ALIST : DB_F_LIST;
+		page(f, head, NULL, limit, offset);
+		q->rows = head;		/* the layout of its rows (sql.c) */
+	} else if (what == FILTER_COUNT || what == FILTER_GROUP) {
 		if (what == FILTER_GROUP) {
 			head = filter_counted(f) ? DB_F_CGROUP : DB_F_GROUP;
 			first = 0;
@@ -314,6 +318,7 @@ filter_sql(struct filter *f, enum filter_what what, int64_t limit,
 		} else
 			head = f->archived ? DB_F_ACOUNT : DB_F_COUNT;
 		frag(f, sql, NULL, head, 0, 0);
+		q->rows = head;
 		conditions(f, &first, -1);
 		buf_add(sql, f->where.p ? f->where.p : "", f->where.len);
 		if (what == FILTER_GROUP)

@@ -1,7 +1,7 @@
 /*
  * h.h: the endpoint handlers.  Each sees only struct req, struct resp,
- * the db_* functions and its route's "{}" parameter (NULL when the
- * route has none).  A handler returns APP_OK with the response built, or
+ * the db_* functions (statements in, typed rows of rows.h out) and its
+ * route's "{}" parameter (NULL when the route has none).  A handler returns APP_OK with the response built, or
  * an error that resp_error() turns into the status and body (after the
  * handler set a detail with resp_set_detail(), or a 422 body).
  */
@@ -39,8 +39,6 @@ enum app_err	h_metrics(H_ARGS);
 
 /* Shared by the handler files (h_common.c). */
 struct buf;
-struct db_res;
-void		h_task_row(struct buf *, const struct db_res *, size_t, int);
 enum app_err	h_list(struct req *, struct resp *, struct db *, int);
 enum app_err	h_ids(struct req *, struct resp *, struct str **, size_t *);
 struct jsonw_filter;
@@ -49,5 +47,8 @@ enum app_err	h_bulk_ids(struct req *, struct resp *, struct str **, size_t *,
 enum app_err	h_bulk_filter(struct resp *, struct db *, int archive,
 		    const struct jsonw_filter *);
 void		h_idlist(struct buf *, const char *, struct str *const *, size_t);
+struct db_res;
+enum app_err	h_outcome_ids(struct buf *, const char *, const struct db_res *,
+		    char, int, size_t *) WUR;
 
 #endif

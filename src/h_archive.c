@@ -8,6 +8,7 @@
 #include "req.h"
 #include "resp.h"
 #include "db.h"
+#include "rows.h"
 #include "jsonw.h"
 #include "h.h"
 
@@ -50,8 +51,10 @@ h_archive_delete(struct req *r, struct resp *w, struct db *db,
 	pv[0] = id->p;
 	if ((rc = db_exec(db, DB_ADELETE, pv, &res)) != APP_OK)
 		return rc;
-	n = db_nrows(res) ? db_int(res, 0, 0) : 0;
+	rc = db_count(res, &n);
 	db_res_free(res);
+	if (rc != APP_OK)
+		return rc;
 	if (n == 0)
 		return not_found(w, id);
 	answer(w, "{\"deleted\":", id);
@@ -68,9 +71,9 @@ h_archive_restore(struct req *r, struct resp *w, struct db *db,
     const struct str *id)
 {
 	struct db_res	*res;
+	struct restore_row x;
 	enum app_err	 rc;
 	const char	*pv[1];
-	int64_t		 found = 0, moved = 0;
 
 	(void)r;
 	if (id->bad)
@@ -78,14 +81,13 @@ h_archive_restore(struct req *r, struct resp *w, struct db *db,
 	pv[0] = id->p;
 	if ((rc = db_exec(db, DB_RESTORE, pv, &res)) != APP_OK)
 		return rc;
-	if (db_nrows(res) > 0) {
-		found = db_int(res, 0, 0);
-		moved = db_int(res, 0, 1);
-	}
+	rc = db_restore_row(res, &x);
 	db_res_free(res);
-	if (found == 0)
+	if (rc != APP_OK)
+		return rc;
+	if (x.found == 0)
 		return not_found(w, id);
-	if (moved == 0) {
+	if (x.moved == 0) {
 		resp_set_detail(w, "Task '", id, "' already exists among "
 		    "active tasks");
 		return APP_CONFLICT;

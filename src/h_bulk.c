@@ -15,41 +15,10 @@
 #include "req.h"
 #include "resp.h"
 #include "db.h"
+#include "rows.h"
 #include "jsonw.h"
 #include "filter.h"
 #include "h.h"
-
-/* ,"name":[ids of kind k, in order] from the rows (kind, id). */
-static void
-ids_of(struct buf *b, const char *name, const struct db_res *res, char k)
-{
-	size_t		 i, n = 0, kl, il;
-	const char	*kind, *id;
-
-	buf_adds(b, name);
-	buf_addc(b, '[');
-	for (i = 1; i < db_nrows(res); i++) {
-		kind = db_text(res, i, 0, &kl);
-		if (kind == NULL || db_int(res, i, 0) != k - '0')
-			continue;
-		id = db_text(res, i, 1, &il);
-		if (n++ > 0)
-			buf_addc(b, ',');
-		jsonw_str(b, id ? id : "", il);
-	}
-	buf_addc(b, ']');
-}
-
-static size_t
-count_of(const struct db_res *res, int k)
-{
-	size_t	 i, n = 0;
-
-	for (i = 1; i < db_nrows(res); i++)
-		if (db_int(res, i, 0) == k)
-			n++;
-	return n;
-}
 
 /* The dry run: {"dry_run":true,"matched":n,"sample":[first 20 ids]}. */
 static enum app_err
@@ -57,9 +26,9 @@ dry_run(struct resp *w, struct db *db, struct filter *f)
 {
 	struct db_query	 q;
 	struct db_res	*res = NULL, *cnt = NULL;
-	enum app_err	 rc;
-	size_t		 i, l;
-	const char	*id;
+	enum app_err	 rc = APP_OK;
+	int64_t		 matched = 0;
+	size_t		 n;
 	struct buf	*b = &w->body;
 
 	if (!f->nomatch) {
@@ -68,23 +37,21 @@ dry_run(struct resp *w, struct db *db, struct filter *f)
 		db_dyn(db, &q);
 		if ((rc = db_exec(db, DB_DYN, f->pv, &cnt)) != APP_OK)
 			return rc;
-		if ((rc = filter_sql(f, FILTER_SAMPLE, 0, 0, &q)) != APP_OK)
+		if ((rc = db_count(cnt, &matched)) != APP_OK ||
+		    (rc = filter_sql(f, FILTER_SAMPLE, 0, 0, &q)) != APP_OK)
 			goto out;
 		db_dyn(db, &q);
 		if ((rc = db_exec(db, DB_DYN, f->pv, &res)) != APP_OK)
 			goto out;
 	}
 	buf_adds(b, "{\"dry_run\":true,\"matched\":");
-	buf_addi(b, cnt && db_nrows(cnt) ? (long long)db_int(cnt, 0, 0) : 0);
-	buf_adds(b, ",\"sample\":[");
-	for (i = 0; res != NULL && i < db_nrows(res); i++) {
-		id = db_text(res, i, 0, &l);
-		if (i > 0)
-			buf_addc(b, ',');
-		jsonw_str(b, id ? id : "", l);
-	}
-	buf_adds(b, "]}");
-	rc = APP_OK;
+	buf_addi(b, (long long)matched);
+	/* The sample's rows are ids: outcome rows of kind 0. */
+	if (res != NULL)
+		rc = h_outcome_ids(b, ",\"sample\":", res, 0, 0, &n);
+	else
+		buf_adds(b, ",\"sample\":[]");
+	buf_addc(b, '}');
 out:
 	db_res_free(cnt);
 	db_res_free(res);
@@ -103,11 +70,10 @@ h_bulk_filter(struct resp *w, struct db *db, int archive,
 	struct filter	 f;
 	struct db_query	 q;
 	struct db_res	*res = NULL;
+	struct outcome_row first;
 	enum app_err	 rc;
 	int64_t		 matched = 0;
-	size_t		 count;
-	const char	*s;
-	size_t		 l;
+	size_t		 count = 0, n;
 	char		 msg[128];
 	struct buf	*b = &w->body;
 
@@ -126,8 +92,12 @@ h_bulk_filter(struct resp *w, struct db *db, int archive,
 		db_dyn(db, &q);
 		if ((rc = db_exec(db, DB_DYN, f.pv, &res)) != APP_OK)
 			goto out;
-		if (db_nrows(res) > 0 && (s = db_text(res, 0, 1, &l)) != NULL)
-			matched = strtoll(s, NULL, 10);
+		/* The first row: kind '0', the number matched. */
+		if (db_nrows(res) > 0 &&
+		    (rc = db_outcome_row(res, 0, &first)) != APP_OK)
+			goto out;
+		if (db_nrows(res) > 0 && first.kind == '0')
+			matched = first.n;
 	}
 	if (matched > jf->max_affected) {
 		snprintf(msg, sizeof(msg), "Filter matches %lld tasks, more "
@@ -137,15 +107,17 @@ h_bulk_filter(struct resp *w, struct db *db, int archive,
 		rc = APP_CONFLICT;
 		goto out;
 	}
-	count = res ? count_of(res, 1) : 0;
-	if (res != NULL)
-		ids_of(b, archive ? "{\"archived\":" : "{\"deleted\":", res, '1');
-	else
+	if (res != NULL) {
+		if ((rc = h_outcome_ids(b, archive ? "{\"archived\":" :
+		    "{\"deleted\":", res, '1', 0, &count)) != APP_OK)
+			goto out;
+	} else
 		buf_adds(b, archive ? "{\"archived\":[]" : "{\"deleted\":[]");
 	buf_adds(b, ",\"missing\":[],\"count\":");
 	buf_addu(b, count);
-	if (archive && res != NULL && count_of(res, 2) > 0)
-		ids_of(b, ",\"conflicts\":", res, '2');
+	if (archive && res != NULL && (rc = h_outcome_ids(b,
+	    ",\"conflicts\":", res, '2', 1, &n)) != APP_OK)
+		goto out;
 	buf_addc(b, '}');
 	rc = b->oom ? APP_NOMEM : APP_OK;
 out:

@@ -1,7 +1,6 @@
 /*
- * h_common.c: what the task and archive handlers share: writing a task
- * row, the paginated list with its exact total, and reading the ids of
- * a bulk body.
+ * h_common.c: what the task and archive handlers share: the paginated
+ * list with its exact total, and reading the ids of a bulk body.
  */
 #include "config.h"
 
@@ -17,35 +16,6 @@
 #include "jsonw.h"
 #include "filter.h"
 #include "h.h"
-
-/*
- * Writes one task object from a summary or detail row (see sql.c for
- * the column layout); detail selects "result" over "has_result".
- */
-void
-h_task_row(struct buf *b, const struct db_res *res, size_t row, int detail)
-{
-	struct task_row	 t;
-
-	t.task_id.p = db_text(res, row, 0, &t.task_id.len);
-	t.backend.p = db_text(res, row, 1, &t.backend.len);
-	t.status.p = db_text(res, row, 2, &t.status.len);
-	t.shots = db_int(res, row, 3);
-	t.submit_time = db_time(res, row, 4);
-	t.update_time = db_time(res, row, 5);
-	t.has_result = 0;
-	t.result.p = NULL;
-	t.result.len = 0;
-	if (detail)
-		t.result.p = db_json(res, row, 6, &t.result.len);
-	else
-		t.has_result = db_bool(res, row, 6);
-	t.metadata.p = db_json(res, row, 7, &t.metadata.len);
-	t.archived = !db_isnull(res, row, 8);
-	t.archived_at = t.archived ? db_time(res, row, 8) : 0;
-	t.seq = 0;
-	jsonw_task(b, &t, detail);
-}
 
 /* Parses an optional integer query parameter, adding a 422 item. */
 static int
@@ -71,9 +41,9 @@ fetch_count(struct db *db, enum db_stmt s, const char *const *pv,
 
 	if ((rc = db_exec(db, s, pv, &res)) != APP_OK)
 		return rc;
-	*n = db_nrows(res) > 0 ? db_int(res, 0, 0) : 0;
+	rc = db_count(res, n);
 	db_res_free(res);
-	return APP_OK;
+	return rc;
 }
 
 /*
@@ -98,6 +68,52 @@ list_tail(struct buf *b, struct db *db, int archived, int64_t limit,
 	buf_adds(b, ",\"offset\":");
 	buf_addi(b, (long long)offset);
 	return APP_OK;
+}
+
+/* What stream_tasks wrote: rows, the last one's keys, one more. */
+struct page {
+	size_t		 n;
+	int64_t		 last_time, last_seq;
+	int		 more;
+};
+
+/*
+ * Writes the rows of the stream db_stream() started as task summaries,
+ * comma-separated, flushing as the body grows.  With max >= 0, a row
+ * past the first max is not written but sets pg->more (a cursor asks for
+ * one row more than the page).  On an error the stream is given up.
+ */
+static enum app_err
+stream_tasks(struct resp *w, struct db *db, int64_t max, struct page *pg)
+{
+	struct db_res	*row;
+	struct task_row	 t;
+	enum app_err	 rc, e;
+
+	memset(pg, 0, sizeof(*pg));
+	while (db_stream_next(db, &row, &e) == 1) {
+		if (max >= 0 && pg->n == (size_t)max) {
+			pg->more = 1;	/* the row of the next page */
+			db_res_free(row);
+			continue;
+		}
+		/* (t points into row: written before it is freed) */
+		if ((rc = db_task_row(row, 0, &t)) == APP_OK) {
+			if (pg->n++ > 0)
+				buf_addc(&w->body, ',');
+			jsonw_task(&w->body, &t, 0);
+			pg->last_time = t.submit_time;
+			pg->last_seq = t.seq;
+		}
+		db_res_free(row);
+		if (rc == APP_OK)
+			rc = resp_stream(w);
+		if (rc != APP_OK) {
+			db_stream_abort(db);
+			return rc;
+		}
+	}
+	return e;
 }
 
 /* Runs the count statement of f; 0 when nothing can match. */
@@ -127,13 +143,11 @@ list_ext(struct resp *w, struct db *db, struct filter *f, int64_t limit,
 {
 	struct buf	*b = &w->body;
 	struct db_query	 q;
-	struct db_res	*row;
-	enum app_err	 rc, e;
-	size_t		 nrow = 0;
-	int		 more = 0, r;
-	int64_t		 total = 0, lt = f->cur_time, ls = f->cur_seq;
-	int		 lpos = f->cur_pos;
+	struct page	 pg;
+	enum app_err	 rc;
+	int64_t		 total = 0;
 
+	memset(&pg, 0, sizeof(pg));
 	buf_reset(b);
 	buf_adds(b, "{\"tasks\":[");
 	if (!f->nomatch && (limit != 0 || f->cursor)) {
@@ -143,26 +157,9 @@ list_ext(struct resp *w, struct db *db, struct filter *f, int64_t limit,
 		db_dyn(db, &q);
 		if ((rc = db_stream(db, DB_DYN, f->pv)) != APP_OK)
 			return rc;
-		while ((r = db_stream_next(db, &row, &e)) == 1) {
-			if (f->cursor && limit >= 0 && nrow == (size_t)limit) {
-				more = 1;	/* the row of the next page */
-				db_res_free(row);
-				continue;
-			}
-			if (nrow++ > 0)
-				buf_addc(b, ',');
-			h_task_row(b, row, 0, 0);
-			lpos = 1;
-			lt = db_time(row, 0, 4);
-			ls = db_int(row, 0, 9);
-			db_res_free(row);
-			if ((rc = resp_stream(w)) != APP_OK) {
-				db_stream_abort(db);
-				return rc;
-			}
-		}
-		if (e != APP_OK)
-			return e;
+		if ((rc = stream_tasks(w, db, f->cursor ? limit : -1, &pg)) !=
+		    APP_OK)
+			return rc;
 	}
 	buf_adds(b, "],\"total\":");
 	if (f->total_none)
@@ -176,8 +173,11 @@ list_ext(struct resp *w, struct db *db, struct filter *f, int64_t limit,
 		return rc;
 	if (f->cursor) {
 		buf_adds(b, ",\"next_cursor\":");
-		if (more)
-			filter_cursor(b, f, lpos, lt, ls);
+		if (pg.more && pg.n > 0)
+			filter_cursor(b, f, 1, pg.last_time, pg.last_seq);
+		else if (pg.more)
+			filter_cursor(b, f, f->cur_pos, f->cur_time,
+			    f->cur_seq);
 		else
 			buf_adds(b, "null");
 	}
@@ -200,10 +200,9 @@ h_list(struct req *r, struct resp *w, struct db *db, int archived)
 	char		 ls[24], os[24];
 	const char	*pv[4];
 	int		 np = 0, which = 0, ok, nomatch;
-	struct db_res	*row;
 	enum db_stmt	 ls_stmt, cs_stmt;
-	enum app_err	 rc, e;
-	size_t		 nrow = 0;
+	enum app_err	 rc;
+	struct page	 pg;
 	struct buf	*b = &w->body;
 	struct filter	 f;
 
@@ -245,20 +244,9 @@ h_list(struct req *r, struct resp *w, struct db *db, int archived)
 
 	buf_adds(b, "{\"tasks\":[");
 	if (!nomatch && limit != 0) {
-		if ((rc = db_stream(db, ls_stmt, pv)) != APP_OK)
+		if ((rc = db_stream(db, ls_stmt, pv)) != APP_OK ||
+		    (rc = stream_tasks(w, db, -1, &pg)) != APP_OK)
 			return rc;
-		while (db_stream_next(db, &row, &e) == 1) {
-			if (nrow++ > 0)
-				buf_addc(b, ',');
-			h_task_row(b, row, 0, 0);
-			db_res_free(row);
-			if ((rc = resp_stream(w)) != APP_OK) {
-				db_stream_abort(db);
-				return rc;
-			}
-		}
-		if (e != APP_OK)
-			return e;
 	}
 	if (!nomatch && (rc = fetch_count(db, cs_stmt, pv, &total)) != APP_OK)
 		return rc;
@@ -341,4 +329,38 @@ h_idlist(struct buf *b, const char *name, struct str *const *v, size_t n)
 		jsonw_str(b, v[i]->p, v[i]->len);
 	}
 	buf_addc(b, ']');
+}
+
+/*
+ * Appends name (",\"conflicts\":", or "{\"archived\":" to open the
+ * object) and the ids of res's outcome rows of kind k, in the rows'
+ * order, as an array; *n their number.  With omit_empty, nothing at all
+ * when there are none.
+ */
+enum app_err
+h_outcome_ids(struct buf *b, const char *name, const struct db_res *res,
+    char k, int omit_empty, size_t *n)
+{
+	struct outcome_row	 o;
+	size_t			 i, mark = b->len;
+	enum app_err		 rc;
+
+	*n = 0;
+	buf_adds(b, name);
+	buf_addc(b, '[');
+	for (i = 0; i < db_nrows(res); i++) {
+		if ((rc = db_outcome_row(res, i, &o)) != APP_OK)
+			return rc;
+		if (o.kind != k)
+			continue;
+		if ((*n)++ > 0)
+			buf_addc(b, ',');
+		jsonw_str(b, o.id.p ? o.id.p : "", o.id.len);
+	}
+	buf_addc(b, ']');
+	if (*n == 0 && omit_empty && !b->oom) {
+		b->len = mark;
+		b->p[mark] = '\0';
+	}
+	return APP_OK;
 }

@@ -15,6 +15,7 @@
 #include "req.h"
 #include "resp.h"
 #include "db.h"
+#include "rows.h"
 #include "jsonw.h"
 #include "filter.h"
 #include "h.h"
@@ -64,9 +65,9 @@ counts_ext(struct resp *w, struct db *db, struct filter *f)
 	int64_t		 n[NELEM(names)] = { 0 }, bn[NELEM(names)];
 	struct db_res	*res = NULL;
 	struct db_query	 q;
-	enum app_err	 rc;
-	size_t		 i, k, nr = 0, len, blen, plen = 0;
-	const char	*s, *be, *prev = NULL;
+	struct count_row c, g;
+	enum app_err	 rc = APP_OK;
+	size_t		 i, k, nr = 0;
 	int		 si, first = 1;
 	struct buf	*b = &w->body;
 
@@ -80,24 +81,30 @@ counts_ext(struct resp *w, struct db *db, struct filter *f)
 		nr = db_nrows(res);
 	}
 	for (i = 0; i < nr; i++) {
-		s = db_text(res, i, 0, &len);
-		if ((si = status_index(s, len)) >= 0)
-			n[si] += db_int(res, i, 2);
+		if ((rc = db_count_row(res, i, &c)) != APP_OK)
+			goto out;
+		if ((si = status_index(c.status.p, c.status.len)) >= 0)
+			n[si] += c.n;
 	}
 	put_counts(b, n);
 	if (f->by_backend) {
 		b->len--;		/* reopen the object */
 		buf_adds(b, ",\"by_backend\":{");
+		/* The rows come ordered by backend: one group each. */
 		for (i = 0; i < nr; i = k) {
-			be = db_text(res, i, 1, &blen);
+			if ((rc = db_count_row(res, i, &c)) != APP_OK)
+				goto out;
 			memset(bn, 0, sizeof(bn));
 			for (k = i; k < nr; k++) {
-				prev = db_text(res, k, 1, &plen);
-				if (plen != blen || memcmp(prev, be, blen) != 0)
+				if ((rc = db_count_row(res, k, &g)) != APP_OK)
+					goto out;
+				if (g.backend.len != c.backend.len ||
+				    memcmp(g.backend.p, c.backend.p,
+				    c.backend.len) != 0)
 					break;
-				s = db_text(res, k, 0, &len);
-				if ((si = status_index(s, len)) >= 0)
-					bn[si] += db_int(res, k, 2);
+				if ((si = status_index(g.status.p,
+				    g.status.len)) >= 0)
+					bn[si] += g.n;
 			}
 			/* Counters may hold groups that went back to 0. */
 			for (si = 0; si < (int)NELEM(names) && bn[si] == 0; si++)
@@ -107,14 +114,16 @@ counts_ext(struct resp *w, struct db *db, struct filter *f)
 			if (!first)
 				buf_addc(b, ',');
 			first = 0;
-			jsonw_str(b, be ? be : "", blen);
+			jsonw_str(b, c.backend.p ? c.backend.p : "",
+			    c.backend.len);
 			buf_addc(b, ':');
 			put_counts(b, bn);
 		}
 		buf_adds(b, "}}");
 	}
+out:
 	db_res_free(res);
-	return APP_OK;
+	return rc;
 }
 
 /* Only the five statuses uniqc writes are counted. */
@@ -124,9 +133,9 @@ h_tasks_counts(struct req *r, struct resp *w, struct db *db,
 {
 	int64_t		 n[NELEM(names)] = { 0 };
 	struct db_res	*res;
+	struct count_row c;
 	enum app_err	 rc;
-	size_t		 i, len;
-	const char	*s;
+	size_t		 i;
 	struct filter	 f;
 	int		 si, ext;
 
@@ -145,13 +154,13 @@ h_tasks_counts(struct req *r, struct resp *w, struct db *db,
 	}
 	if ((rc = db_exec(db, DB_COUNTS, NULL, &res)) != APP_OK)
 		return rc;
-	for (i = 0; i < db_nrows(res); i++) {
-		s = db_text(res, i, 0, &len);
-		if ((si = status_index(s, len)) >= 0)
-			n[si] = db_int(res, i, 1);
-	}
+	for (i = 0; i < db_nrows(res) && rc == APP_OK; i++)
+		if ((rc = db_count_row(res, i, &c)) == APP_OK &&
+		    (si = status_index(c.status.p, c.status.len)) >= 0)
+			n[si] = c.n;
 	db_res_free(res);
-	put_counts(&w->body, n);
-	return APP_OK;
+	if (rc == APP_OK)
+		put_counts(&w->body, n);
+	return rc;
 }
 

@@ -37,6 +37,7 @@ static enum app_err
 detail(struct resp *w, struct db *db, const struct str *id, int archived)
 {
 	struct db_res	*res;
+	struct task_row	 t;
 	enum app_err	 rc;
 	const char	*pv[1];
 	const char	*what = archived ? "Archived task '" : "Task '";
@@ -50,9 +51,10 @@ detail(struct resp *w, struct db *db, const struct str *id, int archived)
 		db_res_free(res);
 		return not_found(w, what, id);
 	}
-	h_task_row(&w->body, res, 0, 1);
+	if ((rc = db_task_row(res, 0, &t)) == APP_OK)
+		jsonw_task(&w->body, &t, 1);
 	db_res_free(res);
-	return APP_OK;
+	return rc;
 }
 
 enum app_err
@@ -71,22 +73,6 @@ h_archive_get(struct req *r, struct resp *w, struct db *db,
 	return detail(w, db, id, 1);
 }
 
-/* Decodes shard row i (see DB_SHARDS in sql.c for the columns). */
-static void
-shard_row(const struct db_res *res, size_t i, struct shard_row *s)
-{
-	s->uniqc_task_id.p = db_text(res, i, 0, &s->uniqc_task_id.len);
-	s->shard_index = db_int(res, i, 1);
-	s->platform_task_id.p = db_text(res, i, 2, &s->platform_task_id.len);
-	s->backend.p = db_text(res, i, 3, &s->backend.len);
-	s->circuit_count = db_int(res, i, 4);
-	s->sub_index_offset = db_int(res, i, 5);
-	s->status.p = db_text(res, i, 6, &s->status.len);
-	s->error_message.p = db_text(res, i, 7, &s->error_message.len);
-	s->submit_time = db_time(res, i, 8);
-	s->update_time = db_time(res, i, 9);
-}
-
 enum app_err
 h_tasks_shards(struct req *r, struct resp *w, struct db *db,
     const struct str *id)
@@ -94,9 +80,10 @@ h_tasks_shards(struct req *r, struct resp *w, struct db *db,
 	struct db_res	*res;
 	enum app_err	 rc;
 	const char	*pv[1];
-	size_t		 i, n, count = 0;
+	size_t		 i, n, count;
 	struct buf	*b = &w->body;
 	struct shard_row sr;
+	int		 is_shard;
 
 	(void)r;
 	if (id->bad)
@@ -108,32 +95,36 @@ h_tasks_shards(struct req *r, struct resp *w, struct db *db,
 		db_res_free(res);
 		return not_found(w, "Task '", id);
 	}
-	for (i = 0; i < n; i++)
-		if (!db_isnull(res, i, 1))
-			count++;
+	/*
+	 * Shards, or the task's one row without any (a LEFT JOIN, see
+	 * DB_SHARDS): then the first row says so.
+	 */
+	if ((rc = db_shard_row(res, 0, &sr, &is_shard)) != APP_OK)
+		goto out;
 	buf_adds(b, "{\"task_id\":");
 	jsonw_str(b, id->p, id->len);
 	buf_adds(b, ",\"shard_count\":");
-	buf_addu(b, count);
+	buf_addu(b, is_shard ? n : 0);
 	buf_adds(b, ",\"shards\":[");
-	for (i = 0, count = 0; i < n; i++) {
-		if (db_isnull(res, i, 1))
-			continue;
+	for (i = 0, count = 0; i < n && is_shard; i++) {
+		if (i > 0 && (rc = db_shard_row(res, i, &sr, &is_shard)) !=
+		    APP_OK)
+			goto out;
 		if (count++ > 0)
 			buf_addc(b, ',');
-		shard_row(res, i, &sr);
 		jsonw_shard(b, &sr);
 	}
 	buf_adds(b, "]}");
+out:
 	db_res_free(res);
-	return APP_OK;
+	return rc;
 }
 
 /*
- * Runs a bulk statement (one row per given id, in order, whose second
- * column is the outcome) over ids; ids that cannot be stored (bad) are
- * left out and their outcome is "missing" ('m' or false).  outcome[i]
- * receives 'a', 'c', 'm', 't' (true) or 'f' (false) for each input id.
+ * Runs a bulk statement (one outcome row per given id, in order) over
+ * ids; ids that cannot be stored (bad) are left out and their outcome
+ * is "missing" ('m' or false).  outcome[i] receives 'a', 'c', 'm', 't'
+ * (true) or 'f' (false) for each input id.
  */
 static enum app_err
 bulk(struct db *db, enum db_stmt s, struct str *ids, size_t n, char *outcome)
@@ -141,10 +132,10 @@ bulk(struct db *db, enum db_stmt s, struct str *ids, size_t n, char *outcome)
 	const char	**v = NULL;
 	size_t		 *len = NULL, i, k, good = 0;
 	struct buf	 arr;
-	const char	*pv[1], *o;
+	const char	*pv[1];
 	struct db_res	*res = NULL;
+	struct outcome_row o;
 	enum app_err	 rc = APP_OK;
-	size_t		 ol;
 
 	for (i = 0; i < n; i++)
 		outcome[i] = 'm';
@@ -176,12 +167,9 @@ bulk(struct db *db, enum db_stmt s, struct str *ids, size_t n, char *outcome)
 	for (i = 0, k = 0; i < n; i++) {
 		if (ids[i].bad)
 			continue;
-		o = db_text(res, k, 1, &ol);
-		if (o != NULL && ol == 1 && s == DB_BULK_DELETE)
-			outcome[i] = o[0] ? 't' : 'f';
-		else if (o != NULL && ol == 1)
-			outcome[i] = o[0];
-		k++;
+		if ((rc = db_outcome_row(res, k++, &o)) != APP_OK)
+			goto out;
+		outcome[i] = o.kind;
 	}
 out:
 	db_res_free(res);
@@ -344,16 +332,13 @@ h_tasks_archive_expired(struct req *r, struct resp *w, struct db *db,
 	const struct str *hs = req_query(r, "hours");
 	const struct str *ts = req_query(r, "terminal_only");
 	int64_t		 hours = 72;
-	int		 term = 1, bad = 0, first;
+	int		 term = 1, bad = 0;
 	char		 hbuf[24];
 	const char	*pv[2];
 	struct db_res	*res;
 	enum app_err	 rc;
-	size_t		 i, n, count = 0;
+	size_t		 count;
 	struct buf	*b = &w->body;
-	const char	*k, *v;
-	size_t		 kl, vl;
-	char		 kind;
 
 	(void)id;
 	if (hs != NULL && !req_parse_int(hs->p, hs->len, &hours)) {
@@ -383,55 +368,25 @@ h_tasks_archive_expired(struct req *r, struct resp *w, struct db *db,
 	pv[1] = term ? "true" : "false";
 	if ((rc = db_exec(db, DB_EXPIRE, pv, &res)) != APP_OK)
 		return rc;
-	n = db_nrows(res);
-	for (i = 0; i < n; i++) {
-		k = db_text(res, i, 0, &kl);
-		if (k != NULL && kl == 1 && k[0] == 'a')
-			count++;
-	}
-	/* Rows come grouped by kind: 'a', then 'c', then 's'. */
-	buf_adds(b, "{\"archived\":[");
-	for (kind = 'a'; ; ) {
-		first = 1;
-		for (i = 0; i < n; i++) {
-			k = db_text(res, i, 0, &kl);
-			if (k == NULL || kl != 1 || k[0] != kind)
-				continue;
-			v = db_text(res, i, 1, &vl);
-			if (!first)
-				buf_addc(b, ',');
-			first = 0;
-			jsonw_str(b, v ? v : "", vl);
-		}
-		if (kind == 'a') {
-			buf_adds(b, "],\"count\":");
-			buf_addu(b, count);
-			buf_adds(b, ",\"hours\":");
-			buf_addi(b, (long long)hours);
-			buf_adds(b, term ? ",\"terminal_only\":true" :
-			    ",\"terminal_only\":false");
-			buf_adds(b, ",\"skipped_running\":[");
-			kind = 's';
-		} else if (kind == 's') {
-			buf_addc(b, ']');
-			/* "conflicts" only when there are some. */
-			for (i = 0; i < n; i++) {
-				k = db_text(res, i, 0, &kl);
-				if (k != NULL && kl == 1 && k[0] == 'c')
-					break;
-			}
-			if (i == n)
-				break;
-			buf_adds(b, ",\"conflicts\":[");
-			kind = 'c';
-		} else {
-			buf_addc(b, ']');
-			break;
-		}
-	}
+	/* Rows (kind, id): 'a'rchived, 'c'onflict, 's'kipped. */
+	if ((rc = h_outcome_ids(b, "{\"archived\":", res, 'a', 0, &count)) !=
+	    APP_OK)
+		goto out;
+	buf_adds(b, ",\"count\":");
+	buf_addu(b, count);
+	buf_adds(b, ",\"hours\":");
+	buf_addi(b, (long long)hours);
+	buf_adds(b, term ? ",\"terminal_only\":true" :
+	    ",\"terminal_only\":false");
+	if ((rc = h_outcome_ids(b, ",\"skipped_running\":", res, 's', 0,
+	    &count)) != APP_OK ||
+	    (rc = h_outcome_ids(b, ",\"conflicts\":", res, 'c', 1, &count)) !=
+	    APP_OK)
+		goto out;
 	buf_addc(b, '}');
+out:
 	db_res_free(res);
-	return APP_OK;
+	return rc;
 }
 
 static const struct str *const *cmp_base;
@@ -498,10 +453,11 @@ h_tasks_lookup(struct req *r, struct resp *w, struct db *db,
 	struct str	 *ids = NULL;
 	char		 *first = NULL;
 	const char	**v = NULL;
-	size_t		 *len = NULL, n = 0, i, good = 0, k = 0, out = 0, il;
+	size_t		 *len = NULL, n = 0, i, good = 0, k = 0, out = 0;
 	struct buf	  arr;
 	struct db_res	 *res = NULL;
-	const char	 *pv[1], *rid;
+	struct lookup_row lr;
+	const char	 *pv[1];
 	enum app_err	  rc;
 	int		  have;
 	struct buf	 *b = &w->body;
@@ -537,10 +493,11 @@ h_tasks_lookup(struct req *r, struct resp *w, struct db *db,
 		have = 0;
 		/* The rows come in the order of the good ids' first use. */
 		if (!ids[i].bad && res != NULL && k < db_nrows(res)) {
-			rid = db_text(res, k, 9, &il);
-			if (rid != NULL && il == ids[i].len &&
-			    memcmp(rid, ids[i].p, il) == 0) {
-				have = !db_isnull(res, k, 0) ? 1 : 2;
+			if ((rc = db_lookup_row(res, k, &lr)) != APP_OK)
+				goto out;
+			if (lr.id.p != NULL && lr.id.len == ids[i].len &&
+			    memcmp(lr.id.p, ids[i].p, lr.id.len) == 0) {
+				have = lr.found ? 1 : 2;
 				k++;
 			}
 		}
@@ -551,7 +508,7 @@ h_tasks_lookup(struct req *r, struct resp *w, struct db *db,
 		jsonw_str(b, ids[i].p, ids[i].len);
 		buf_addc(b, ':');
 		if (have == 1)
-			h_task_row(b, res, k - 1, 0);
+			jsonw_task(b, &lr.task, 0);
 		else
 			buf_adds(b, "null");
 	}

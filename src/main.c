@@ -152,6 +152,40 @@ config_init(struct serve_app *a, const char *cpath, const char *argv0)
 	return found;
 }
 
+/*
+ * Accepts and serves requests until a stop signal (or, in CGI mode,
+ * after the one request).
+ */
+static void
+accept_loop(struct serve_app *a, struct gw *g, const sigset_t *stopset)
+{
+	unsigned long	 nreq = 0;
+	int		 rc;
+
+	while (!stopping) {
+		if ((rc = gw_accept(g)) <= 0) {
+			if (rc < 0 && !stopping && errno == EINTR)
+				continue;
+			break;
+		}
+		/*
+		 * The stop signals wait while a request is served, and are
+		 * delivered at the unblock below (the loop then ends before
+		 * the next accept).  libfcgi does not retry a write that a
+		 * signal interrupts (EINTR): a SIGTERM from mod_fcgid's
+		 * recycling, systemd's stop or a supervisor of spawn-fcgi
+		 * while a long list streams to a slow client would otherwise
+		 * truncate the response (t/250-sigterm.t).
+		 */
+		sigprocmask(SIG_BLOCK, stopset, NULL);
+		if (one_request(a, g, ++nreq))
+			gw_abort(g);
+		else
+			gw_finish(g);
+		sigprocmask(SIG_UNBLOCK, stopset, NULL);
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -160,9 +194,7 @@ main(int argc, char *argv[])
 	sigset_t		 stopset;
 	const char		*cpath = NULL, *found;
 	char			 why[256];
-	unsigned long		 nreq = 0;
-	int			 broken = 0;
-	int			 ch, test = 0, rc;
+	int			 ch, test = 0;
 
 	while ((ch = getopt(argc, argv, "c:tV")) != -1) {
 		switch (ch) {
@@ -211,30 +243,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "taskgate: out of memory\n");
 		return 1;
 	}
-	while (!stopping) {
-		if ((rc = gw_accept(g)) <= 0) {
-			if (rc < 0 && !stopping && errno == EINTR)
-				continue;
-			break;
-		}
-		/*
-		 * The stop signals wait while a request is served, and are
-		 * delivered at the unblock below (the loop then ends before
-		 * the next accept).  libfcgi does not retry a write that a
-		 * signal interrupts (EINTR): a SIGTERM from mod_fcgid's
-		 * recycling, systemd's stop or a supervisor of spawn-fcgi
-		 * while a long list streams to a slow client would otherwise
-		 * truncate the response (t/250-sigterm.t).
-		 */
-		sigprocmask(SIG_BLOCK, &stopset, NULL);
-		broken = one_request(&a, g, ++nreq);
-		if (broken)
-			gw_abort(g);
-		else
-			gw_finish(g);
-		broken = 0;
-		sigprocmask(SIG_UNBLOCK, &stopset, NULL);
-	}
+	accept_loop(&a, g, &stopset);
 	gw_close(g);
 	metrics_close();
 	db_free(a.rdb);

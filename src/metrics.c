@@ -1,6 +1,6 @@
 /*
- * metrics.c: the counters behind GET /api/metrics and their Prometheus
- * text rendering.
+ * metrics.c: the counters behind GET /api/metrics: this process's page,
+ * counting into it, and the metrics_dir files of all processes.
  *
  * One page per process (struct page): request counts by route row and
  * status, a latency histogram per route row, body bytes written, and the
@@ -27,6 +27,9 @@
  * Files written by a build with another route table or layout (an
  * upgrade while old processes still run) are not summed; once dead they
  * are removed.
+ *
+ * metrics_render() picks the counts to answer with (this process's, or
+ * the directory's sum); metrics_text.c writes them as Prometheus text.
  */
 #include "config.h"
 
@@ -46,39 +49,22 @@
 
 #include "buf.h"
 #include "metrics.h"
+#include "metrics_int.h"
 #include "route.h"
 
-#define MAX_ROUTES	64	/* route rows + 1 (requests that matched none) */
-#define NSTATUS		16
-#define NBUCKETS	15
 #define MAGIC		0x31305247544d4754ULL	/* "TGMTGR01" */
 
 /* Statuses taskgate answers; anything else is counted as "other". */
-static const int status_code[NSTATUS - 1] = {
+const int metrics_status_code[NSTATUS - 1] = {
 	200, 204, 304, 307, 400, 401, 403, 404, 405, 409, 413, 414, 422,
 	500, 503
 };
 
-/* Upper bounds of the latency buckets, in microseconds and as labels. */
+/* Upper bounds of the latency buckets, in microseconds (metrics_text.c
+ * has their labels). */
 static const uint64_t bucket_us[NBUCKETS - 1] = {
 	500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000,
 	500000, 1000000, 2500000, 5000000, 10000000
-};
-static const char *const bucket_le[NBUCKETS] = {
-	"0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05",
-	"0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"
-};
-
-/* Only uint64_t members: pages are summed as arrays of them. */
-struct counts {
-	uint64_t	 req[MAX_ROUTES][NSTATUS];
-	uint64_t	 hist[MAX_ROUTES][NBUCKETS];	/* not cumulative */
-	uint64_t	 sum_us[MAX_ROUTES];
-	uint64_t	 bytes_out;
-	uint64_t	 db_connects;
-	uint64_t	 db_reconnects;
-	uint64_t	 db_connect_failures;
-	uint64_t	 db_errors;
 };
 
 struct page {
@@ -86,7 +72,7 @@ struct page {
 	uint64_t	 layout;	/* hash of the route table and sizes */
 	int64_t		 pid;
 	int64_t		 start_us;	/* CLOCK_REALTIME at start */
-	struct counts	 c;
+	struct metrics_counts	 c;
 };
 
 /* dead.tgm: the folded counts, and the name of the last file folded. */
@@ -149,7 +135,7 @@ metrics_enabled(void)
 void
 metrics_request(size_t route, int status, double ms, size_t bytes)
 {
-	struct counts	*c;
+	struct metrics_counts	*c;
 	uint64_t	 us;
 	size_t		 s, b;
 
@@ -158,7 +144,7 @@ metrics_request(size_t route, int status, double ms, size_t bytes)
 	c = &me->c;
 	if (route > route_count)
 		route = route_count;
-	for (s = 0; s < NSTATUS - 1 && status_code[s] != status; s++)
+	for (s = 0; s < NSTATUS - 1 && metrics_status_code[s] != status; s++)
 		continue;
 	us = ms > 0 ? (uint64_t)(ms * 1000.0 + 0.5) : 0;
 	for (b = 0; b < NBUCKETS - 1 && us > bucket_us[b]; b++)
@@ -193,7 +179,7 @@ metrics_db_error(void)
 }
 
 static void
-add_counts(struct counts *dst, const struct counts *src)
+add_counts(struct metrics_counts *dst, const struct metrics_counts *src)
 {
 	uint64_t	*d = (uint64_t *)(void *)dst;
 	const uint64_t	*s = (const uint64_t *)(const void *)src;
@@ -213,7 +199,7 @@ page_header(struct page *p)
 }
 
 struct scan {
-	struct counts	 sum;
+	struct metrics_counts	 sum;
 	unsigned	 live, folded, skipped;
 	struct buf	 starts;	/* process_start_time_seconds lines */
 };
@@ -465,120 +451,6 @@ scan_dir(struct scan *sc)
 	add_counts(&sc->sum, &d.p.c);
 }
 
-static void
-escape_label(struct buf *b, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		if (*s == '\\' || *s == '"')
-			buf_addc(b, '\\');
-		if (*s == '\n')
-			buf_adds(b, "\\n");
-		else
-			buf_addc(b, *s);
-	}
-}
-
-/* method="GET",route="/api/tasks/{task_id}" of route slot i. */
-static void
-route_labels(struct buf *b, const char *pid, size_t i)
-{
-	const char	*p;
-
-	buf_adds(b, pid);
-	if (i >= route_count) {
-		buf_adds(b, "method=\"other\",route=\"unmatched\"");
-		return;
-	}
-	buf_adds(b, "method=\"");
-	escape_label(b, route_table[i].method);
-	buf_adds(b, "\",route=\"");
-	for (p = route_table[i].pattern; *p != '\0'; p++) {
-		if (p[0] == '{' && p[1] == '}') {
-			buf_adds(b, "{task_id}");
-			p++;
-		} else if (*p == '\\' || *p == '"')
-			buf_printf(b, "\\%c", *p);
-		else
-			buf_addc(b, *p);
-	}
-	buf_addc(b, '"');
-}
-
-static void
-counter(struct buf *b, const char *name, const char *help, const char *pid,
-    uint64_t v)
-{
-	size_t	 n = strlen(pid);
-
-	buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s", name, help,
-	    name, name);
-	if (n > 0)	/* pid="N", without the comma */
-		buf_printf(b, "{%.*s}", (int)(n - 1), pid);
-	buf_printf(b, " %llu\n", (unsigned long long)v);
-}
-
-static void
-render(struct buf *b, const struct counts *c, const char *pid)
-{
-	size_t		 i, s, k;
-	uint64_t	 cum;
-
-	buf_adds(b, "# HELP taskgate_http_requests_total Requests answered, "
-	    "by route pattern and status.\n"
-	    "# TYPE taskgate_http_requests_total counter\n");
-	for (i = 0; i <= route_count; i++)
-		for (s = 0; s < NSTATUS; s++) {
-			if (c->req[i][s] == 0)
-				continue;
-			buf_adds(b, "taskgate_http_requests_total{");
-			route_labels(b, pid, i);
-			if (s < NSTATUS - 1)
-				buf_printf(b, ",status=\"%d\"} ", status_code[s]);
-			else
-				buf_adds(b, ",status=\"other\"} ");
-			buf_addu(b, c->req[i][s]);
-			buf_addc(b, '\n');
-		}
-	buf_adds(b, "# HELP taskgate_http_request_duration_seconds Time from "
-	    "the request's start to its last byte handed to the web server.\n"
-	    "# TYPE taskgate_http_request_duration_seconds histogram\n");
-	for (i = 0; i <= route_count; i++) {
-		for (cum = 0, k = 0; k < NBUCKETS; k++)
-			cum += c->hist[i][k];
-		if (cum == 0)
-			continue;
-		for (cum = 0, k = 0; k < NBUCKETS; k++) {
-			cum += c->hist[i][k];
-			buf_adds(b, "taskgate_http_request_duration_seconds_bucket{");
-			route_labels(b, pid, i);
-			buf_printf(b, ",le=\"%s\"} %llu\n", bucket_le[k],
-			    (unsigned long long)cum);
-		}
-		buf_adds(b, "taskgate_http_request_duration_seconds_sum{");
-		route_labels(b, pid, i);
-		buf_printf(b, "} %llu.%06llu\n",
-		    (unsigned long long)(c->sum_us[i] / 1000000),
-		    (unsigned long long)(c->sum_us[i] % 1000000));
-		buf_adds(b, "taskgate_http_request_duration_seconds_count{");
-		route_labels(b, pid, i);
-		buf_printf(b, "} %llu\n", (unsigned long long)cum);
-	}
-	counter(b, "taskgate_http_response_bytes_total",
-	    "Response body bytes handed to the web server.", pid,
-	    c->bytes_out);
-	counter(b, "taskgate_db_connections_total",
-	    "Database connections established.", pid, c->db_connects);
-	counter(b, "taskgate_db_reconnects_total",
-	    "Database connections established after an earlier one was lost.",
-	    pid, c->db_reconnects);
-	counter(b, "taskgate_db_connect_failures_total",
-	    "Database connection attempts that failed.", pid,
-	    c->db_connect_failures);
-	counter(b, "taskgate_db_errors_total",
-	    "Database errors: failed connects, failed statements, lost "
-	    "connections.", pid, c->db_errors);
-}
-
 /*
  * Appends the whole answer of /api/metrics to b.  Returns APP_SYSTEM
  * when this process does not count (metrics_init failed: the reason is
@@ -597,7 +469,7 @@ metrics_render(struct buf *b)
 	if (myfd == -1) {
 		/* One process: its own counts, labelled with its pid. */
 		snprintf(pid, sizeof(pid), "pid=\"%lld\",", (long long)me->pid);
-		render(b, &me->c, pid);
+		metrics_text(b, &me->c, pid);
 		buf_adds(b, "# HELP process_start_time_seconds Start time of "
 		    "the process since the epoch, in seconds.\n"
 		    "# TYPE process_start_time_seconds gauge\n");
@@ -608,7 +480,7 @@ metrics_render(struct buf *b)
 		return b->oom ? APP_NOMEM : APP_OK;
 	}
 	scan_dir(&sc);
-	render(b, &sc.sum, "");
+	metrics_text(b, &sc.sum, "");
 	buf_adds(b, "# HELP process_start_time_seconds Start time of each "
 	    "live process since the epoch, in seconds.\n"
 	    "# TYPE process_start_time_seconds gauge\n");

@@ -81,11 +81,12 @@ void		 req_str_free(struct str *);
 size_t		 req_pct_decode(char *dst, const char *src, size_t len, int plus);
 int		 req_parse_query(const char *, struct qparam **, size_t *) WUR;
 void		 req_free_query(struct qparam *, size_t);
-int		 req_parse_int(const char *, size_t, int64_t *);
-int		 req_parse_bool(const char *, size_t, int *);
-int		 req_parse_datetime(const char *, size_t, int64_t *);
 int		 req_split_prefix(const char *path, const char *base,
 		    size_t *prefixlen);
 int		 req_utf8_valid(const char *, size_t);
+/* The value grammars (req_value.c). */
+int		 req_parse_int(const char *, size_t, int64_t *);
+int		 req_parse_bool(const char *, size_t, int *);
+int		 req_parse_datetime(const char *, size_t, int64_t *);
 
 #endif

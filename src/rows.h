@@ -42,4 +42,47 @@ struct shard_row {
 	int64_t		 submit_time, update_time;
 };
 
+/*
+ * A row of the batch lookup (DB_LOOKUP): the id asked for and, when
+ * found, its summary.
+ */
+struct lookup_row {
+	struct rtext	 id;
+	int		 found;
+	struct task_row	 task;
+};
+
+/*
+ * A count of tasks of one status (DB_COUNTS; backend.p NULL) or of one
+ * (status, backend) group (the filtered counts).
+ */
+struct count_row {
+	struct rtext	 status, backend;
+	int64_t		 n;
+};
+
+/*
+ * What a move or delete did to one task, or one task id (a dry run's
+ * sample: kind 0).  kind by statement: DB_BULK_DELETE 't' deleted, 'f'
+ * not; DB_BULK_ARCHIVE 'a' archived, 'c' conflict, 'm' missing;
+ * DB_EXPIRE 'a', 'c', 's' skipped (still running); a bulk by filter
+ * '0' for its first row (n: the number matched, id empty), then '1'
+ * deleted or archived, '2' conflict.
+ */
+struct outcome_row {
+	char		 kind;
+	struct rtext	 id;
+	int64_t		 n;
+};
+
+/* DB_RESTORE: (0, 0) no such archived task, (1, 0) an active copy exists. */
+struct restore_row {
+	int64_t		 found, moved;
+};
+
+/* DB_ETAG: the sum of the writes and the table's fixed random number. */
+struct etag_row {
+	int64_t		 changes, salt;
+};
+
 #endif

@@ -25,6 +25,7 @@
 #include "req.h"
 #include "resp.h"
 #include "route.h"
+#include "rows.h"
 #include "serve.h"
 
 static double
@@ -203,6 +204,8 @@ static enum app_err
 etag(struct req *r, struct resp *w, struct db *db, const struct route *rt)
 {
 	struct db_res	*res;
+	struct etag_row	 e;
+	enum app_err	 rc;
 	uint32_t	 u = url_hash(r);
 
 	if (strcmp(r->method, "GET") != 0 || (rt->flags & ROUTE_METRICS))
@@ -213,12 +216,13 @@ etag(struct req *r, struct resp *w, struct db *db, const struct route *rt)
 	else {
 		if (db_exec(db, DB_ETAG, NULL, &res) != APP_OK)
 			return APP_OK;
-		snprintf(w->etag, sizeof(w->etag), "\"%s.%llx.%llx.%08x\"",
-		    PACKAGE_VERSION,
-		    (unsigned long long)(db_nrows(res) ? db_int(res, 0, 1) : 0),
-		    (unsigned long long)(db_nrows(res) ? db_int(res, 0, 0) : 0),
-		    u);
+		rc = db_etag_row(res, &e);
 		db_res_free(res);
+		if (rc != APP_OK)
+			return rc;
+		snprintf(w->etag, sizeof(w->etag), "\"%s.%llx.%llx.%08x\"",
+		    PACKAGE_VERSION, (unsigned long long)e.salt,
+		    (unsigned long long)e.changes, u);
 	}
 	if (resp_etag_match(r->if_none_match, w->etag))
 		w->status = 304;

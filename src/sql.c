@@ -3,10 +3,11 @@
  * enum db_stmt.  All input arrives as parameters ($n); nothing is ever
  * pasted into this text.
  *
- * Row layouts the handlers rely on (h_tasks.c):
- *  summary: task_id, backend, status, shots, submit_time, update_time,
- *           has_result, metadata, archived_at
- *  detail:  the same with result in place of has_result
+ * Each statement names the layout of its rows (enum db_layout): the
+ * columns, by name and type, that its decoder in db_rows.c reads.  The
+ * layouts are declared below, next to the column lists they describe;
+ * db.c checks every statement's columns against its layout once per
+ * connection, so SQL and decoder cannot drift apart silently.
  *
  * Moves between the active and archive tables run as one implicit
  * transaction of two statements (see db.c): first a statement that locks
@@ -18,6 +19,7 @@
 #include "config.h"
 
 #include "db.h"
+#include "db_cols.h"
 
 #define ORDER " ORDER BY submit_time DESC, seq DESC"
 #define TSUM "task_id, backend, status, shots, submit_time, update_time, " \
@@ -38,9 +40,67 @@
  * triggers in the writers' transactions: a sum over a few rows per
  * (status, backend), whatever the size of the tables.
  */
-#define CSUM "coalesce(sum(n), 0)::int8 FROM task_counts"
+#define CSUM "coalesce(sum(n), 0)::int8 AS n FROM task_counts"
 #define TERMINAL "('success', 'failed', 'cancelled')"
 #define FIVE "('pending', 'running', 'success', 'failed', 'cancelled')"
+
+/*
+ * The layouts: for each, the columns its decoder reads (field, column
+ * name, type).  TSUM/ASUM are DB_L_TASK, TDET/ADET DB_L_DETAIL.
+ */
+#define T(f, name, oid)	{ DB_C_##f, name, DB_OID_##oid }
+#define TASK_COLS \
+	T(TASK_ID, "task_id", TEXT), T(BACKEND, "backend", TEXT), \
+	T(STATUS, "status", TEXT), T(SHOTS, "shots", INT8), \
+	T(SUBMIT_TIME, "submit_time", TIMESTAMPTZ), \
+	T(UPDATE_TIME, "update_time", TIMESTAMPTZ), \
+	T(METADATA, "metadata", JSONB), \
+	T(ARCHIVED_AT, "archived_at", TIMESTAMPTZ)
+
+const struct db_layout_def db_layouts[DB_L__MAX] = {
+	[DB_L_NONE] = { "none", { { 0, NULL, 0 } } },
+	[DB_L_TASK] = { "task summary", {
+	    TASK_COLS, T(HAS_RESULT, "has_result", BOOL) } },
+	[DB_L_DETAIL] = { "task detail", {
+	    TASK_COLS, T(RESULT, "result", JSON) } },
+	[DB_L_TASK_SEQ] = { "task summary with seq", {
+	    TASK_COLS, T(HAS_RESULT, "has_result", BOOL),
+	    T(SEQ, "seq", INT8) } },
+	[DB_L_LOOKUP] = { "lookup", {
+	    TASK_COLS, T(HAS_RESULT, "has_result", BOOL),
+	    T(ID, "id", TEXT) } },
+	[DB_L_SHARD] = { "shard", {
+	    T(UNIQC_TASK_ID, "uniqc_task_id", TEXT),
+	    T(SHARD_INDEX, "shard_index", INT4),
+	    T(PLATFORM_TASK_ID, "platform_task_id", TEXT),
+	    T(BACKEND, "backend", TEXT),
+	    T(CIRCUIT_COUNT, "circuit_count", INT4),
+	    T(SUB_INDEX_OFFSET, "sub_index_offset", INT4),
+	    T(STATUS, "status", TEXT),
+	    T(ERROR_MESSAGE, "error_message", TEXT),
+	    T(SUBMIT_TIME, "submit_time", TIMESTAMPTZ),
+	    T(UPDATE_TIME, "update_time", TIMESTAMPTZ) } },
+	[DB_L_COUNT] = { "count", { T(N, "n", INT8) } },
+	[DB_L_STATUS_N] = { "count by status", {
+	    T(STATUS, "status", TEXT), T(N, "n", INT8) } },
+	[DB_L_GROUP] = { "count by status and backend", {
+	    T(STATUS, "status", TEXT), T(BACKEND, "backend", TEXT),
+	    T(N, "n", INT8) } },
+	[DB_L_DELETED] = { "deleted", {
+	    T(ID, "id", TEXT), T(DELETED, "deleted", BOOL) } },
+	[DB_L_OUTCOME] = { "outcome", {
+	    T(ID, "id", TEXT), T(KIND, "outcome", TEXT) } },
+	[DB_L_EXPIRE] = { "expired", {
+	    T(KIND, "k", TEXT), T(ID, "task_id", TEXT) } },
+	[DB_L_BULKF] = { "bulk by filter", {
+	    T(KNUM, "k", INT4), T(ID, "id", TEXT), T(N, "n", INT8) } },
+	[DB_L_ID] = { "id", { T(ID, "task_id", TEXT) } },
+	[DB_L_RESTORE] = { "restore", {
+	    T(FOUND, "found", INT8), T(MOVED, "moved", INT8) } },
+	[DB_L_ETAG] = { "change counter", {
+	    T(CHANGES, "changes", INT8), T(SALT, "salt", INT8) } },
+};
+#undef T
 
 /* Positions of the ids of a bulk request, first occurrences marked. */
 #define IDS "ids AS (SELECT u.id, u.ord, row_number() OVER " \
@@ -75,66 +135,89 @@
 	"AND (NOT $2::bool OR status IN " TERMINAL ")"
 
 const struct db_stmt_def db_stmts[DB__MAX] = {
-	[DB_LIST] = { "SELECT " TSUM " FROM tasks" ORDER
+	[DB_LIST] = { "DB_LIST", DB_L_TASK,
+	    "SELECT " TSUM " FROM tasks" ORDER
 	    " LIMIT $1 OFFSET $2", 2, DB_READ, -1 },
-	[DB_LIST_S] = { "SELECT " TSUM " FROM tasks WHERE status = $1" ORDER
+	[DB_LIST_S] = { "DB_LIST_S", DB_L_TASK,
+	    "SELECT " TSUM " FROM tasks WHERE status = $1" ORDER
 	    " LIMIT $2 OFFSET $3", 3, DB_READ, -1 },
-	[DB_LIST_B] = { "SELECT " TSUM " FROM tasks WHERE backend = $1" ORDER
+	[DB_LIST_B] = { "DB_LIST_B", DB_L_TASK,
+	    "SELECT " TSUM " FROM tasks WHERE backend = $1" ORDER
 	    " LIMIT $2 OFFSET $3", 3, DB_READ, -1 },
-	[DB_LIST_SB] = { "SELECT " TSUM " FROM tasks WHERE status = $1 "
+	[DB_LIST_SB] = { "DB_LIST_SB", DB_L_TASK,
+	    "SELECT " TSUM " FROM tasks WHERE status = $1 "
 	    "AND backend = $2" ORDER " LIMIT $3 OFFSET $4", 4, DB_READ, -1 },
-	[DB_COUNT] = { "SELECT " CSUM " WHERE NOT archived", 0, DB_READ, -1 },
-	[DB_COUNT_S] = { "SELECT " CSUM " WHERE NOT archived AND status = $1",
+	[DB_COUNT] = { "DB_COUNT", DB_L_COUNT,
+	    "SELECT " CSUM " WHERE NOT archived", 0, DB_READ, -1 },
+	[DB_COUNT_S] = { "DB_COUNT_S", DB_L_COUNT,
+	    "SELECT " CSUM " WHERE NOT archived AND status = $1",
 	    1, DB_READ, -1 },
-	[DB_COUNT_B] = { "SELECT " CSUM " WHERE NOT archived AND backend = $1",
+	[DB_COUNT_B] = { "DB_COUNT_B", DB_L_COUNT,
+	    "SELECT " CSUM " WHERE NOT archived AND backend = $1",
 	    1, DB_READ, -1 },
-	[DB_COUNT_SB] = { "SELECT " CSUM " WHERE NOT archived AND status = $1 "
+	[DB_COUNT_SB] = { "DB_COUNT_SB", DB_L_COUNT,
+	    "SELECT " CSUM " WHERE NOT archived AND status = $1 "
 	    "AND backend = $2", 2, DB_READ, -1 },
-	[DB_ALIST] = { "SELECT " ASUM " FROM archived_tasks" ORDER
+	[DB_ALIST] = { "DB_ALIST", DB_L_TASK,
+	    "SELECT " ASUM " FROM archived_tasks" ORDER
 	    " LIMIT $1 OFFSET $2", 2, DB_READ, -1 },
-	[DB_ALIST_S] = { "SELECT " ASUM " FROM archived_tasks WHERE "
+	[DB_ALIST_S] = { "DB_ALIST_S", DB_L_TASK,
+	    "SELECT " ASUM " FROM archived_tasks WHERE "
 	    "status = $1" ORDER " LIMIT $2 OFFSET $3", 3, DB_READ, -1 },
-	[DB_ALIST_B] = { "SELECT " ASUM " FROM archived_tasks WHERE "
+	[DB_ALIST_B] = { "DB_ALIST_B", DB_L_TASK,
+	    "SELECT " ASUM " FROM archived_tasks WHERE "
 	    "backend = $1" ORDER " LIMIT $2 OFFSET $3", 3, DB_READ, -1 },
-	[DB_ALIST_SB] = { "SELECT " ASUM " FROM archived_tasks WHERE "
+	[DB_ALIST_SB] = { "DB_ALIST_SB", DB_L_TASK,
+	    "SELECT " ASUM " FROM archived_tasks WHERE "
 	    "status = $1 AND backend = $2" ORDER " LIMIT $3 OFFSET $4",
 	    4, DB_READ, -1 },
-	[DB_ACOUNT] = { "SELECT " CSUM " WHERE archived", 0, DB_READ, -1 },
-	[DB_ACOUNT_S] = { "SELECT " CSUM " WHERE archived AND status = $1",
+	[DB_ACOUNT] = { "DB_ACOUNT", DB_L_COUNT,
+	    "SELECT " CSUM " WHERE archived", 0, DB_READ, -1 },
+	[DB_ACOUNT_S] = { "DB_ACOUNT_S", DB_L_COUNT,
+	    "SELECT " CSUM " WHERE archived AND status = $1",
 	    1, DB_READ, -1 },
-	[DB_ACOUNT_B] = { "SELECT " CSUM " WHERE archived AND backend = $1",
+	[DB_ACOUNT_B] = { "DB_ACOUNT_B", DB_L_COUNT,
+	    "SELECT " CSUM " WHERE archived AND backend = $1",
 	    1, DB_READ, -1 },
-	[DB_ACOUNT_SB] = { "SELECT " CSUM " WHERE archived AND status = $1 "
+	[DB_ACOUNT_SB] = { "DB_ACOUNT_SB", DB_L_COUNT,
+	    "SELECT " CSUM " WHERE archived AND status = $1 "
 	    "AND backend = $2", 2, DB_READ, -1 },
-	[DB_COUNTS] = { "SELECT status, sum(n)::int8 FROM task_counts "
+	[DB_COUNTS] = { "DB_COUNTS", DB_L_STATUS_N,
+	    "SELECT status, sum(n)::int8 AS n FROM task_counts "
 	    "WHERE NOT archived AND status IN "
 	    "('pending', 'running', 'success', 'failed', 'cancelled') "
 	    "GROUP BY status", 0, DB_READ, -1 },
-	[DB_GET] = { "SELECT " TDET " FROM tasks WHERE task_id = $1",
+	[DB_GET] = { "DB_GET", DB_L_DETAIL,
+	    "SELECT " TDET " FROM tasks WHERE task_id = $1",
 	    1, DB_READ, -1 },
-	[DB_AGET] = { "SELECT " ADET " FROM archived_tasks WHERE task_id = $1",
+	[DB_AGET] = { "DB_AGET", DB_L_DETAIL,
+	    "SELECT " ADET " FROM archived_tasks WHERE task_id = $1",
 	    1, DB_READ, -1 },
 	/* One row with NULL shard columns: the task exists, no shards. */
-	[DB_SHARDS] = { "SELECT s.uniqc_task_id, s.shard_index, "
+	[DB_SHARDS] = { "DB_SHARDS", DB_L_SHARD,
+	    "SELECT s.uniqc_task_id, s.shard_index, "
 	    "s.platform_task_id, s.backend, s.circuit_count, "
 	    "s.sub_index_offset, s.status, s.error_message, s.submit_time, "
 	    "s.update_time FROM tasks t LEFT JOIN task_shards s "
 	    "ON s.uniqc_task_id = t.task_id WHERE t.task_id = $1 "
 	    "ORDER BY s.shard_index", 1, DB_READ, -1 },
 	/* One row per id, in order: (id, deleted). Shards go by cascade. */
-	[DB_BULK_DELETE] = { "WITH " IDS ", "
+	[DB_BULK_DELETE] = { "DB_BULK_DELETE", DB_L_DELETED,
+	    "WITH " IDS ", "
 	    "lk AS MATERIALIZED (SELECT task_id FROM tasks WHERE "
 	    "task_id = ANY ($1::text[]) ORDER BY task_id FOR UPDATE), "
 	    "del AS (DELETE FROM tasks t USING lk WHERE t.task_id = lk.task_id "
 	    "RETURNING t.task_id) "
-	    "SELECT i.id, i.first AND d.task_id IS NOT NULL FROM ids i "
+	    "SELECT i.id, i.first AND d.task_id IS NOT NULL AS deleted FROM ids i "
 	    "LEFT JOIN del d ON d.task_id = i.id ORDER BY i.ord",
 	    1, DB_LONG, -1 },
-	[DB_LOCK_TASKS] = { "SELECT count(*) FROM (SELECT task_id FROM tasks "
+	[DB_LOCK_TASKS] = { "DB_LOCK_TASKS", DB_L_NONE,
+	    "SELECT count(*) FROM (SELECT task_id FROM tasks "
 	    "WHERE task_id = ANY ($1::text[]) ORDER BY task_id FOR UPDATE) lk",
 	    1, 0, -1 },
 	/* One row per id, in order: (id, 'a'rchived | 'c'onflict | 'm'issing). */
-	[DB_BULK_ARCHIVE] = { "WITH " IDS ", "
+	[DB_BULK_ARCHIVE] = { "DB_BULK_ARCHIVE", DB_L_OUTCOME,
+	    "WITH " IDS ", "
 	    "lk AS MATERIALIZED (SELECT task_id FROM tasks WHERE "
 	    "task_id = ANY ($1::text[]) ORDER BY task_id FOR UPDATE), "
 	    "cf AS MATERIALIZED (SELECT lk.task_id FROM lk WHERE EXISTS "
@@ -144,14 +227,16 @@ const struct db_stmt_def db_stmts[DB__MAX] = {
 	    MOVE_GIVEN_TO_ARCHIVE
 	    "SELECT i.id, CASE WHEN NOT i.first THEN 'm' "
 	    "WHEN m.task_id IS NOT NULL THEN 'a' "
-	    "WHEN c.task_id IS NOT NULL THEN 'c' ELSE 'm' END "
+	    "WHEN c.task_id IS NOT NULL THEN 'c' ELSE 'm' END AS outcome "
 	    "FROM ids i LEFT JOIN mv m ON m.task_id = i.id "
 	    "LEFT JOIN cf c ON c.task_id = i.id ORDER BY i.ord",
 	    1, DB_LONG, DB_LOCK_TASKS },
-	[DB_LOCK_EXPIRED] = { "SELECT count(*) FROM (SELECT task_id FROM tasks "
+	[DB_LOCK_EXPIRED] = { "DB_LOCK_EXPIRED", DB_L_NONE,
+	    "SELECT count(*) FROM (SELECT task_id FROM tasks "
 	    "WHERE " ELIGIBLE " ORDER BY task_id FOR UPDATE) lk", 2, 0, -1 },
 	/* (kind, id): 'a'rchived, 'c'onflict, 's'kipped, each in list order. */
-	[DB_EXPIRE] = { "WITH "
+	[DB_EXPIRE] = { "DB_EXPIRE", DB_L_EXPIRE,
+	    "WITH "
 	    "lk AS MATERIALIZED (SELECT task_id FROM tasks WHERE " ELIGIBLE
 	    " ORDER BY task_id FOR UPDATE), "
 	    "cf AS MATERIALIZED (SELECT lk.task_id FROM lk WHERE EXISTS "
@@ -167,14 +252,17 @@ const struct db_stmt_def db_stmts[DB__MAX] = {
 	    "AND status NOT IN " TERMINAL ") z "
 	    "ORDER BY k, submit_time DESC, seq DESC",
 	    2, DB_LONG, DB_LOCK_EXPIRED },
-	[DB_ADELETE] = { "WITH d AS (DELETE FROM archived_tasks "
+	[DB_ADELETE] = { "DB_ADELETE", DB_L_COUNT,
+	    "WITH d AS (DELETE FROM archived_tasks "
 	    "WHERE task_id = $1 RETURNING task_id), "
 	    "ds AS (DELETE FROM archived_task_shards WHERE uniqc_task_id "
-	    "IN (SELECT task_id FROM d)) SELECT count(*) FROM d", 1, 0, -1 },
-	[DB_LOCK_ARCHIVED] = { "SELECT task_id FROM archived_tasks "
+	    "IN (SELECT task_id FROM d)) SELECT count(*) AS n FROM d", 1, 0, -1 },
+	[DB_LOCK_ARCHIVED] = { "DB_LOCK_ARCHIVED", DB_L_NONE,
+	    "SELECT task_id FROM archived_tasks "
 	    "WHERE task_id = $1 FOR UPDATE", 1, 0, -1 },
 	/* (found, moved): (0,0) missing, (1,0) active copy exists. */
-	[DB_RESTORE] = { "WITH "
+	[DB_RESTORE] = { "DB_RESTORE", DB_L_RESTORE,
+	    "WITH "
 	    "lk AS MATERIALIZED (SELECT task_id FROM archived_tasks "
 	    "WHERE task_id = $1 FOR UPDATE), "
 	    "cf AS MATERIALIZED (SELECT 1 FROM lk WHERE EXISTS "
@@ -187,7 +275,8 @@ const struct db_stmt_def db_stmts[DB__MAX] = {
 	    "WHERE s.uniqc_task_id = mv.task_id RETURNING s.*), "
 	    "si AS (INSERT INTO task_shards (" SCOLS ") SELECT " SCOLS
 	    " FROM sm) "
-	    "SELECT (SELECT count(*) FROM lk), (SELECT count(*) FROM mv)",
+	    "SELECT (SELECT count(*) FROM lk) AS found, "
+	    "(SELECT count(*) FROM mv) AS moved",
 	    1, 0, DB_LOCK_ARCHIVED },
 	/*
 	 * The change counter (sql/004_api.sql): the sum of the writes,
@@ -201,7 +290,8 @@ const struct db_stmt_def db_stmts[DB__MAX] = {
 	 * index scan over the sorted ids) and joined to the ids by hash;
 	 * the archive only for the ids the active table does not hold.
 	 */
-	[DB_LOOKUP] = { "WITH ids AS (SELECT u.id, min(u.ord) AS ord "
+	[DB_LOOKUP] = { "DB_LOOKUP", DB_L_LOOKUP,
+	    "WITH ids AS (SELECT u.id, min(u.ord) AS ord "
 	    "FROM unnest($1::text[]) WITH ORDINALITY AS u(id, ord) "
 	    "GROUP BY u.id), "
 	    "t AS (SELECT " TSUM " FROM tasks WHERE task_id = ANY ($1::text[])), "
@@ -212,9 +302,10 @@ const struct db_stmt_def db_stmts[DB__MAX] = {
 	    "x.update_time, x.has_result, x.metadata, x.archived_at, i.id "
 	    "FROM ids i LEFT JOIN (SELECT * FROM t UNION ALL SELECT * FROM a) x "
 	    "ON x.task_id = i.id ORDER BY i.ord", 1, DB_READ, -1 },
-	[DB_ETAG] = { "SELECT coalesce(sum(n) FILTER (WHERE slot >= 0), 0)"
-	    "::int8, coalesce(max(n) FILTER (WHERE slot = -1), 0)::int8 "
-	    "FROM taskgate_changes", 0, DB_READ, -1 },
+	[DB_ETAG] = { "DB_ETAG", DB_L_ETAG,
+	    "SELECT coalesce(sum(n) FILTER (WHERE slot >= 0), 0)"
+	    "::int8 AS changes, coalesce(max(n) FILTER (WHERE slot = -1), 0)"
+	    "::int8 AS salt FROM taskgate_changes", 0, DB_READ, -1 },
 };
 
 /*
@@ -225,8 +316,8 @@ const struct db_stmt_def db_stmts[DB__MAX] = {
 const char *const db_frag[DB_F__MAX] = {
 	[DB_F_LIST] = "SELECT " TSUM ", seq FROM tasks",
 	[DB_F_ALIST] = "SELECT " ASUM ", seq FROM archived_tasks",
-	[DB_F_COUNT] = "SELECT count(*)::int8 FROM tasks",
-	[DB_F_ACOUNT] = "SELECT count(*)::int8 FROM archived_tasks",
+	[DB_F_COUNT] = "SELECT count(*)::int8 AS n FROM tasks",
+	[DB_F_ACOUNT] = "SELECT count(*)::int8 AS n FROM archived_tasks",
 	[DB_F_COUNTERS] = "SELECT " CSUM " WHERE NOT archived",
 	[DB_F_ACOUNTERS] = "SELECT " CSUM " WHERE archived",
 	[DB_F_STATUS] = "status = $%d",
@@ -257,18 +348,18 @@ const char *const db_frag[DB_F__MAX] = {
 	[DB_F_ORDER_ASC] = " ORDER BY submit_time, seq",
 	[DB_F_LIMIT] = " LIMIT $%d OFFSET $%d",
 	/* /api/tasks/counts with filters: (status, backend, n) groups. */
-	[DB_F_CGROUP] = "SELECT status, backend, sum(n)::int8 FROM task_counts "
+	[DB_F_CGROUP] = "SELECT status, backend, sum(n)::int8 AS n FROM task_counts "
 	    "WHERE NOT archived AND status IN " FIVE,
-	[DB_F_GROUP] = "SELECT status, backend, count(*)::int8 FROM tasks "
+	[DB_F_GROUP] = "SELECT status, backend, count(*)::int8 AS n FROM tasks "
 	    "WHERE status IN " FIVE,
 	/*
 	 * Bulk by filter (SPEC 4.5): "%w" is the filter's WHERE clause.
 	 * The lock statement runs first in the same transaction (as for
 	 * the id form, see the top of this file) and names the guard's
-	 * parameter only so that its type is known.  The answer: a first
-	 * row (0, number matched), then (1, id) of each row deleted or
-	 * archived and (2, id) of each conflict, in list order; nothing
-	 * moves when more match than the guard $%d allows.
+	 * parameter only so that its type is known.  The answer (k, id, n):
+	 * a first row (0, NULL, number matched), then (1, id) of each row
+	 * deleted or archived and (2, id) of each conflict, in list
+	 * order; nothing moves when more match than the guard $%d allows.
 	 */
 	[DB_F_BULK_LOCK] = "SELECT count(*) FROM (SELECT task_id FROM tasks%w "
 	    "ORDER BY task_id FOR UPDATE) lk WHERE $%d::int8 IS NOT NULL",
@@ -278,9 +369,10 @@ const char *const db_frag[DB_F__MAX] = {
 	    "del AS (DELETE FROM tasks t USING m WHERE t.task_id = m.task_id "
 	    "AND (SELECT n FROM g) <= $%d::int8 "
 	    "RETURNING t.task_id, t.submit_time, t.seq) "
-	    "SELECT k, id FROM (SELECT 0 AS k, (SELECT n FROM g)::text AS id, "
-	    "NULL::timestamptz AS st, NULL::int8 AS sq UNION ALL "
-	    "SELECT 1, task_id, submit_time, seq FROM del) z "
+	    "SELECT k, id, n FROM (SELECT 0 AS k, NULL::text AS id, "
+	    "(SELECT n FROM g) AS n, NULL::timestamptz AS st, NULL::int8 AS sq "
+	    "UNION ALL "
+	    "SELECT 1, task_id, NULL, submit_time, seq FROM del) z "
 	    "ORDER BY k, st DESC, sq DESC",
 	[DB_F_BULK_ARCHIVE] = "WITH m AS MATERIALIZED (SELECT task_id FROM "
 	    "tasks%w ORDER BY task_id FOR UPDATE), "
@@ -292,14 +384,33 @@ const char *const db_frag[DB_F__MAX] = {
 	    "mv AS (DELETE FROM tasks t USING lk WHERE t.task_id = lk.task_id "
 	    "AND lk.task_id NOT IN (SELECT task_id FROM cf) RETURNING t.*), "
 	    MOVE_TO_ARCHIVE
-	    "SELECT k, id FROM (SELECT 0 AS k, (SELECT n FROM g)::text AS id, "
-	    "NULL::timestamptz AS st, NULL::int8 AS sq UNION ALL "
-	    "SELECT 1, task_id, submit_time, seq FROM mv UNION ALL "
-	    "SELECT 2, t.task_id, t.submit_time, t.seq FROM cf "
+	    "SELECT k, id, n FROM (SELECT 0 AS k, NULL::text AS id, "
+	    "(SELECT n FROM g) AS n, NULL::timestamptz AS st, NULL::int8 AS sq "
+	    "UNION ALL "
+	    "SELECT 1, task_id, NULL, submit_time, seq FROM mv UNION ALL "
+	    "SELECT 2, t.task_id, NULL, t.submit_time, t.seq FROM cf "
 	    "JOIN tasks t ON t.task_id = cf.task_id) z "
 	    "ORDER BY k, st DESC, sq DESC",
 	/* The sample of a dry run: the first ids in list order. */
 	[DB_F_SAMPLE] = "SELECT task_id FROM tasks%w" ORDER " LIMIT 20",
 	[DB_F_GROUP_END] = " GROUP BY status, backend "
 	    "ORDER BY backend COLLATE \"C\"",
+};
+
+/*
+ * The rows of the statements that start with a fragment (filter.c sets
+ * db_query.rows): each layout as for the fixed statements above.
+ */
+const struct db_frag_def db_frag_rows[DB_F__MAX] = {
+	[DB_F_LIST] = { "DB_F_LIST", DB_L_TASK_SEQ },
+	[DB_F_ALIST] = { "DB_F_ALIST", DB_L_TASK_SEQ },
+	[DB_F_COUNT] = { "DB_F_COUNT", DB_L_COUNT },
+	[DB_F_ACOUNT] = { "DB_F_ACOUNT", DB_L_COUNT },
+	[DB_F_COUNTERS] = { "DB_F_COUNTERS", DB_L_COUNT },
+	[DB_F_ACOUNTERS] = { "DB_F_ACOUNTERS", DB_L_COUNT },
+	[DB_F_CGROUP] = { "DB_F_CGROUP", DB_L_GROUP },
+	[DB_F_GROUP] = { "DB_F_GROUP", DB_L_GROUP },
+	[DB_F_BULK_DELETE] = { "DB_F_BULK_DELETE", DB_L_BULKF },
+	[DB_F_BULK_ARCHIVE] = { "DB_F_BULK_ARCHIVE", DB_L_BULKF },
+	[DB_F_SAMPLE] = { "DB_F_SAMPLE", DB_L_ID },
 };

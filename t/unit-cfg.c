@@ -1,6 +1,8 @@
 /*
  * unit-cfg.c: configuration parsing, every key documented in the
- * sample, and the statement table consistent with its parameters.
+ * sample, and the statement table consistent with its parameters and
+ * the layouts of its rows (every column a layout names is named in the
+ * SQL of each statement of that layout).
  */
 #include "config.h"
 
@@ -11,6 +13,32 @@
 #include "tap.h"
 #include "cfg.h"
 #include "db.h"
+#include "db_cols.h"
+
+/*
+ * Each column of layout l appears in sql as a name of its own (the
+ * statement's rows can have it; db.c checks that they do).
+ */
+static void
+names_columns(const char *name, const char *sql, enum db_layout l)
+{
+	const struct db_col	*c;
+	const char		*p;
+	size_t			 k, n;
+	int			 found;
+
+	for (k = 0; k < DB_MAXCOLS && db_layouts[l].col[k].name; k++) {
+		c = &db_layouts[l].col[k];
+		n = strlen(c->name);
+		found = 0;
+		for (p = sql; !found && (p = strstr(p, c->name)) != NULL; p++)
+			found = (p == sql || !(p[-1] == '_' ||
+			    (p[-1] >= 'a' && p[-1] <= 'z'))) &&
+			    !(p[n] == '_' || (p[n] >= 'a' && p[n] <= 'z'));
+		ok(found, "%s names column %s of its %s rows", name, c->name,
+		    db_layouts[l].what);
+	}
+}
 
 int
 main(void)
@@ -71,6 +99,19 @@ main(void)
 				maxp = k;
 		ok(maxp == db_stmts[i].nparams, "statement %zu: %d parameters",
 		    i, maxp);
+		ok(db_stmts[i].name != NULL &&
+		    strncmp(db_stmts[i].name, "DB_", 3) == 0 &&
+		    (unsigned)db_stmts[i].rows < DB_L__MAX,
+		    "statement %zu: a name and a layout", i);
+		if (db_stmts[i].name != NULL)
+			names_columns(db_stmts[i].name, db_stmts[i].sql,
+			    db_stmts[i].rows);
 	}
+	for (i = 0; i < DB_F__MAX; i++)
+		if (db_frag_rows[i].rows != DB_L_NONE)
+			names_columns(db_frag_rows[i].name, db_frag[i],
+			    db_frag_rows[i].rows);
+	ok(db_frag_rows[DB_F_LIST].rows == DB_L_TASK_SEQ &&
+	    db_frag_rows[DB_F_SAMPLE].rows == DB_L_ID, "fragment layouts");
 	return done_testing();
 }
