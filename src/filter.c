@@ -213,6 +213,28 @@ split_list(struct filter *f, const struct str *s, struct buf *arr)
 }
 
 /*
+ * Query parameter name as literal yes or no (NULL: yes alone): 1 for
+ * yes, 0 for no or when absent; any other value adds a literal_error
+ * 422 item (msg) and sets *bad.
+ */
+static int
+literal(const struct req *r, struct buf *err, const char *name,
+    const char *yes, const char *no, const char *msg, int *bad)
+{
+	const struct str	*s = req_query(r, name);
+
+	if (s == NULL)
+		return 0;
+	if (s->len == strlen(yes) && memcmp(s->p, yes, s->len) == 0)
+		return 1;
+	if (no == NULL || s->len != strlen(no) || memcmp(s->p, no, s->len)) {
+		qerr(err, "literal_error", name, msg, s);
+		*bad = 1;
+	}
+	return 0;
+}
+
+/*
  * Reads the 4.1 parameters of r.  Returns APP_OK; APP_INVALID with the
  * 422 items appended to err (opened when empty, closed by the caller);
  * APP_BADREQ for a cursor that is not these filters' (the caller sets
@@ -300,26 +322,12 @@ filter_parse(struct filter *f, const struct req *r, struct buf *err)
 		buf_free(&msg);
 	}
 	if (f->counts) {
-		if ((s = req_query(r, "by")) != NULL) {
-			if (s->len == 7 && memcmp(s->p, "backend", 7) == 0)
-				f->by_backend = 1;
-			else {
-				qerr(err, "literal_error", "by",
-				    "Input should be 'backend'", s);
-				bad = 1;
-			}
-		}
+		f->by_backend = literal(r, err, "by", "backend", NULL,
+		    "Input should be 'backend'", &bad);
 		goto done;
 	}
-	if ((s = req_query(r, "order")) != NULL) {
-		if (s->len == 3 && memcmp(s->p, "asc", 3) == 0)
-			f->asc = 1;
-		else if (!(s->len == 4 && memcmp(s->p, "desc", 4) == 0)) {
-			qerr(err, "literal_error", "order",
-			    "Input should be 'desc' or 'asc'", s);
-			bad = 1;
-		}
-	}
+	f->asc = literal(r, err, "order", "asc", "desc",
+	    "Input should be 'desc' or 'asc'", &bad);
 	dig(f, "order", f->asc ? "a" : "d", 1);
 	cur = req_query(r, "cursor");
 	off = req_query(r, "offset");
@@ -330,15 +338,8 @@ filter_parse(struct filter *f, const struct req *r, struct buf *err)
 		    "be combined with a non-zero offset", cur);
 		bad = 1;
 	}
-	if ((s = req_query(r, "total")) != NULL) {
-		if (s->len == 4 && memcmp(s->p, "none", 4) == 0)
-			f->total_none = 1;
-		else if (!(s->len == 5 && memcmp(s->p, "exact", 5) == 0)) {
-			qerr(err, "literal_error", "total",
-			    "Input should be 'exact' or 'none'", s);
-			bad = 1;
-		}
-	}
+	f->total_none = literal(r, err, "total", "none", "exact",
+	    "Input should be 'exact' or 'none'", &bad);
 done:
 	if (f->status_in.oom || f->backend_in.oom || f->meta.oom || err->oom)
 		return APP_NOMEM;

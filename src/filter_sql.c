@@ -18,7 +18,8 @@
  *    but the planner cannot know that: it walks the order index from
  *    the newest row and filters, past every row newer than T -- at
  *    1 000 000 tasks nearly all of them.  One branch adds the redundant
- *    submit_time < T, so the walk starts at T; the rows that break the
+ *    submit_time < T, so the walk starts at T (sql.c's
+ *    DB_F_UPDATED_SPLIT says why its time is "+ interval '0'"); the rows that break the
  *    rule (updated before they were submitted: imported data, skewed
  *    clocks) are the rows of a partial index (sql/006), which a second
  *    branch reads (those submitted at or after T).  The two are
@@ -118,10 +119,10 @@ frag(struct filter *f, struct buf *to, int *first, enum db_frag k, int a,
 
 /*
  * The filters' conditions into f->where; status_in as its value item
- * alone when item >= 0.
+ * alone when item >= 0; time filter skip (-1: none) left out.
  */
 static void
-conditions(struct filter *f, int *first, int item)
+conditions(struct filter *f, int *first, int item, int skip)
 {
 	struct buf	*w = &f->where;
 	int		 i;
@@ -145,7 +146,7 @@ conditions(struct filter *f, int *first, int item)
 		frag(f, w, first, DB_F_HAS_RESULT, param(f, S_HAS_RESULT,
 		    f->has_result ? "true" : "false", 0, 0), 0);
 	for (i = 0; i < FILTER_NTIME; i++)
-		if (f->tset[i])
+		if (f->tset[i] && i != skip)
 			frag(f, w, first, tfrag[i],
 			    tparam(f, S_TIME + i, f->t[i]), 0);
 	if (f->has_meta)
@@ -187,11 +188,13 @@ branch(struct filter *f, struct buf *sql, enum db_frag head, int item,
 	int	 first = 1, a, b;
 
 	buf_reset(&f->where);
-	conditions(f, &first, item);
-	if (t >= 0)
-		frag(f, &f->where, &first, part == 0 ? DB_F_SUBMITTED_BEFORE :
-		    t == T_UPDATED_BEFORE ? DB_F_UPDATED_ODD :
-		    DB_F_ARCHIVED_ODD, tparam(f, S_TIME + t, f->t[t]), 0);
+	conditions(f, &first, item, part == 0 ? t : -1);
+	if (t >= 0) {
+		a = tparam(f, S_TIME + t, f->t[t]);
+		frag(f, &f->where, &first, t == T_UPDATED_BEFORE ?
+		    (part == 0 ? DB_F_UPDATED_SPLIT : DB_F_UPDATED_ODD) :
+		    (part == 0 ? DB_F_ARCHIVED_SPLIT : DB_F_ARCHIVED_ODD), a, a);
+	}
 	if (f->cursor && f->cur_pos) {
 		a = tparam(f, S_CUR_TIME, f->cur_time);
 		b = nparam(f, S_CUR_SEQ, f->cur_seq);
@@ -266,13 +269,13 @@ bulk(struct filter *f, enum filter_what what, int64_t limit,
 	if (what == FILTER_SAMPLE) {
 		/* The first 20 ids in list order: a page of 20 rows. */
 		if (!page(f, DB_F_LIST, "task_id", 20, 0)) {
-			conditions(f, &first, -1);
+			conditions(f, &first, -1, -1);
 			frag(f, sql, NULL, DB_F_SAMPLE, 0, 0);
 		}
 		q->rows = DB_F_SAMPLE;	/* task_id alone, either way */
 		return;
 	}
-	conditions(f, &first, -1);
+	conditions(f, &first, -1, -1);
 	a = nparam(f, S_LIMIT, limit);
 	frag(f, sql, NULL, what == FILTER_BULK_DELETE ? DB_F_BULK_DELETE :
 	    DB_F_BULK_ARCHIVE, a, 0);
@@ -319,7 +322,7 @@ filter_sql(struct filter *f, enum filter_what what, int64_t limit,
 			head = f->archived ? DB_F_ACOUNT : DB_F_COUNT;
 		frag(f, sql, NULL, head, 0, 0);
 		q->rows = head;
-		conditions(f, &first, -1);
+		conditions(f, &first, -1, -1);
 		buf_add(sql, f->where.p ? f->where.p : "", f->where.len);
 		if (what == FILTER_GROUP)
 			frag(f, sql, NULL, DB_F_GROUP_END, 0, 0);

@@ -333,6 +333,17 @@ const char *const db_frag[DB_F__MAX] = {
 	[DB_F_ARCHIVED_BEFORE] = "archived_at < $%d::timestamptz",
 	[DB_F_METADATA] = "metadata @> $%d::jsonb",
 	/*
+	 * The first branch of that split: the rows submitted before $%d
+	 * (the same value twice).  "+ interval '0'" (exact) keeps the
+	 * planner from estimating the two bounds as independent: they
+	 * are not, and with the product it picks a bitmap of all the
+	 * matches and a sort over the walk of the order index from $%d.
+	 */
+	[DB_F_UPDATED_SPLIT] = "update_time + interval '0' < $%d::timestamptz "
+	    "AND submit_time < $%d::timestamptz",
+	[DB_F_ARCHIVED_SPLIT] = "archived_at + interval '0' < $%d::timestamptz "
+	    "AND submit_time < $%d::timestamptz",
+	/*
 	 * The rows updated (archived) before they were submitted, and
 	 * submitted at or after $%d: the second branch of a list split at an
 	 * updated_before (archived_before) bound (filter_sql.c), read from the
