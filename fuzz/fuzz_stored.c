@@ -10,6 +10,9 @@
  *  - the output is compact and stable: feeding it back gives it again;
  *  - the output means the same as the input (json-c parses both to equal
  *    trees; a lone surrogate is U+FFFD on both sides);
+ *  - as the result and metadata of a task object (and its id's text),
+ *    jsonw_task's output (json-c's) is valid UTF-8 and strict JSON and
+ *    holds jsonw_stored's output;
  *  - no leak, no out-of-bounds read (the input is an exact-size copy).
  *
  * json-c 0.16 itself is wrong for one case, so the oracle is given a copy
@@ -26,6 +29,7 @@
 #include "fuzz.h"
 #include "buf.h"
 #include "req.h"
+#include "rows.h"
 #include "jsonw.h"
 
 static json_object *
@@ -105,6 +109,42 @@ oracle_text(const char *s, size_t n)
 	return o;
 }
 
+static int
+contains(const char *h, size_t hn, const char *x, size_t xn)
+{
+	size_t	 i;
+
+	for (i = 0; i + xn <= hn; i++)
+		if (memcmp(h + i, x, xn) == 0)
+			return 1;
+	return 0;
+}
+
+/* in[0..n) (strict JSON) as a task's result, metadata and id. */
+static void
+as_task(const char *in, size_t n, const struct buf *stored)
+{
+	struct task_row	 t;
+	struct buf	 b;
+
+	memset(&t, 0, sizeof(t));
+	t.task_id.p = in;
+	t.task_id.len = n;
+	t.status.p = "success";
+	t.status.len = 7;
+	t.result.p = t.metadata.p = in;
+	t.result.len = t.metadata.len = n;
+	t.archived = 1;
+	t.archived_at = (int64_t)n * 1000003;
+	buf_init(&b);
+	jsonw_task(&b, &t, 1);
+	CHECK(!b.oom);
+	CHECK(req_utf8_valid(b.p, b.len));
+	CHECK(fz_strict_json(b.p, b.len));
+	CHECK(contains(b.p, b.len, stored->p, stored->len));
+	buf_free(&b);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -137,6 +177,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(jsonw_stored(&again, out.p, out.len));
 	CHECK(again.len == out.len && memcmp(again.p, out.p, out.len) == 0);
 	buf_free(&again);
+	as_task(in, size, &out);
 
 	/* Same meaning: json-c reads both (as text: no raw NUL in strict JSON). */
 	if (memchr(in, '\0', size) == NULL) {

@@ -46,9 +46,10 @@ enum app_err	h_bulk_ids(struct req *, struct resp *, struct str **, size_t *,
 		    struct jsonw_filter *);
 enum app_err	h_bulk_filter(struct resp *, struct db *, int archive,
 		    const struct jsonw_filter *);
-void		h_idlist(struct buf *, const char *, struct str *const *, size_t);
 struct db_res;
-enum app_err	h_outcome_ids(struct buf *, const char *, const struct db_res *,
-		    char, int, size_t *) WUR;
+struct rtext;
+struct jsonw_idlist;
+enum app_err	h_outcome_list(const struct db_res *, char, struct rtext *,
+		    struct jsonw_idlist *) WUR;
 
 #endif

@@ -27,14 +27,6 @@ not_found(struct resp *w, const struct str *id)
 	return APP_NOTFOUND;
 }
 
-static void
-answer(struct resp *w, const char *key, const struct str *id)
-{
-	buf_adds(&w->body, key);
-	jsonw_str(&w->body, id->p, id->len);
-	buf_addc(&w->body, '}');
-}
-
 /* DELETE /api/archive/{id}: the archived task and its shards. */
 enum app_err
 h_archive_delete(struct req *r, struct resp *w, struct db *db,
@@ -57,7 +49,7 @@ h_archive_delete(struct req *r, struct resp *w, struct db *db,
 		return rc;
 	if (n == 0)
 		return not_found(w, id);
-	answer(w, "{\"deleted\":", id);
+	jsonw_one(&w->body, "deleted", id->p, id->len);
 	return APP_OK;
 }
 
@@ -92,6 +84,6 @@ h_archive_restore(struct req *r, struct resp *w, struct db *db,
 		    "active tasks");
 		return APP_CONFLICT;
 	}
-	answer(w, "{\"restored\":", id);
+	jsonw_one(&w->body, "restored", id->p, id->len);
 	return APP_OK;
 }

@@ -29,6 +29,8 @@ dry_run(struct resp *w, struct db *db, struct filter *f)
 	enum app_err	 rc = APP_OK;
 	int64_t		 matched = 0;
 	size_t		 n;
+	struct rtext	*sel;
+	struct jsonw_idlist sample;
 	struct buf	*b = &w->body;
 
 	if (!f->nomatch) {
@@ -44,14 +46,15 @@ dry_run(struct resp *w, struct db *db, struct filter *f)
 		if ((rc = db_exec(db, DB_DYN, f->pv, &res)) != APP_OK)
 			goto out;
 	}
-	buf_adds(b, "{\"dry_run\":true,\"matched\":");
-	buf_addi(b, (long long)matched);
 	/* The sample's rows are ids: outcome rows of kind 0. */
-	if (res != NULL)
-		rc = h_outcome_ids(b, ",\"sample\":", res, 0, 0, &n);
-	else
-		buf_adds(b, ",\"sample\":[]");
-	buf_addc(b, '}');
+	n = res != NULL ? db_nrows(res) : 0;
+	if ((sel = calloc(n + 1, sizeof(*sel))) == NULL) {
+		rc = APP_NOMEM;
+		goto out;
+	}
+	if ((rc = h_outcome_list(res, 0, sel, &sample)) == APP_OK)
+		jsonw_dry_run(b, matched, &sample);
+	free(sel);
 out:
 	db_res_free(cnt);
 	db_res_free(res);
@@ -73,7 +76,9 @@ h_bulk_filter(struct resp *w, struct db *db, int archive,
 	struct outcome_row first;
 	enum app_err	 rc;
 	int64_t		 matched = 0;
-	size_t		 count = 0, n;
+	size_t		 n;
+	struct rtext	*sel;
+	struct jsonw_idlist l[3];
 	char		 msg[128];
 	struct buf	*b = &w->body;
 
@@ -107,18 +112,21 @@ h_bulk_filter(struct resp *w, struct db *db, int archive,
 		rc = APP_CONFLICT;
 		goto out;
 	}
-	if (res != NULL) {
-		if ((rc = h_outcome_ids(b, archive ? "{\"archived\":" :
-		    "{\"deleted\":", res, '1', 0, &count)) != APP_OK)
-			goto out;
-	} else
-		buf_adds(b, archive ? "{\"archived\":[]" : "{\"deleted\":[]");
-	buf_adds(b, ",\"missing\":[],\"count\":");
-	buf_addu(b, count);
-	if (archive && res != NULL && (rc = h_outcome_ids(b,
-	    ",\"conflicts\":", res, '2', 1, &n)) != APP_OK)
+	n = res != NULL ? db_nrows(res) : 0;
+	if ((sel = calloc(2 * (n + 1), sizeof(*sel))) == NULL) {
+		rc = APP_NOMEM;
 		goto out;
-	buf_addc(b, '}');
+	}
+	l[1].v = NULL;
+	l[1].n = 0;
+	if ((rc = h_outcome_list(res, '1', sel, &l[0])) == APP_OK &&
+	    (rc = h_outcome_list(archive ? res : NULL, '2', sel + n + 1,
+	    &l[2])) == APP_OK)
+		jsonw_moved(b, archive ? "archived" : "deleted", &l[0], &l[1],
+		    &l[2]);
+	free(sel);
+	if (rc != APP_OK)
+		goto out;
 	rc = b->oom ? APP_NOMEM : APP_OK;
 out:
 	db_res_free(res);

@@ -47,26 +47,19 @@ fetch_count(struct db *db, enum db_stmt s, const char *const *pv,
 }
 
 /*
- * The end of every list answer after "total": the archive's "count" of
+ * What every list answer has after "total": the archive's "count" of
  * all archived tasks, then "limit" and "offset" as parsed.
  */
 static enum app_err
-list_tail(struct buf *b, struct db *db, int archived, int64_t limit,
-    int64_t offset)
+list_end(struct jsonw_list_end *e, struct db *db, int archived,
+    int64_t limit, int64_t offset)
 {
-	enum app_err	 rc;
-	int64_t		 all = 0;
-
-	if (archived) {
-		if ((rc = fetch_count(db, DB_ACOUNT, NULL, &all)) != APP_OK)
-			return rc;
-		buf_adds(b, ",\"count\":");
-		buf_addi(b, (long long)all);
-	}
-	buf_adds(b, ",\"limit\":");
-	buf_addi(b, (long long)limit);
-	buf_adds(b, ",\"offset\":");
-	buf_addi(b, (long long)offset);
+	memset(e, 0, sizeof(*e));
+	e->archived = archived;
+	e->limit = limit;
+	e->offset = offset;
+	if (archived)
+		return fetch_count(db, DB_ACOUNT, NULL, &e->count);
 	return APP_OK;
 }
 
@@ -99,8 +92,7 @@ stream_tasks(struct resp *w, struct db *db, int64_t max, struct page *pg)
 		}
 		/* (t points into row: written before it is freed) */
 		if ((rc = db_task_row(row, 0, &t)) == APP_OK) {
-			if (pg->n++ > 0)
-				buf_addc(&w->body, ',');
+			jsonw_sep(&w->body, pg->n++);
 			jsonw_task(&w->body, &t, 0);
 			pg->last_time = t.submit_time;
 			pg->last_seq = t.seq;
@@ -146,10 +138,12 @@ list_ext(struct resp *w, struct db *db, struct filter *f, int64_t limit,
 	struct page	 pg;
 	enum app_err	 rc;
 	int64_t		 total = 0;
+	struct jsonw_list_end end;
+	struct buf	 cur;
 
 	memset(&pg, 0, sizeof(pg));
 	buf_reset(b);
-	buf_adds(b, "{\"tasks\":[");
+	jsonw_list_open(b);
 	if (!f->nomatch && (limit != 0 || f->cursor)) {
 		if ((rc = filter_sql(f, FILTER_LIST, limit, offset, &q)) !=
 		    APP_OK)
@@ -161,27 +155,30 @@ list_ext(struct resp *w, struct db *db, struct filter *f, int64_t limit,
 		    APP_OK)
 			return rc;
 	}
-	buf_adds(b, "],\"total\":");
-	if (f->total_none)
-		buf_adds(b, "null");
-	else {
-		if ((rc = count_ext(db, f, &total)) != APP_OK)
-			return rc;
-		buf_addi(b, (long long)total);
-	}
-	if ((rc = list_tail(b, db, f->archived, limit, offset)) != APP_OK)
+	if (!f->total_none && (rc = count_ext(db, f, &total)) != APP_OK)
 		return rc;
-	if (f->cursor) {
-		buf_adds(b, ",\"next_cursor\":");
-		if (pg.more && pg.n > 0)
-			filter_cursor(b, f, 1, pg.last_time, pg.last_seq);
-		else if (pg.more)
-			filter_cursor(b, f, f->cur_pos, f->cur_time,
-			    f->cur_seq);
+	if ((rc = list_end(&end, db, f->archived, limit, offset)) != APP_OK)
+		return rc;
+	end.total = total;
+	end.total_null = f->total_none;
+	end.cursor = f->cursor;
+	buf_init(&cur);
+	if (f->cursor && pg.more) {
+		/* filter_cursor() writes the cursor quoted */
+		if (pg.n > 0)
+			filter_cursor(&cur, f, 1, pg.last_time, pg.last_seq);
 		else
-			buf_adds(b, "null");
+			filter_cursor(&cur, f, f->cur_pos, f->cur_time,
+			    f->cur_seq);
+		if (cur.oom || cur.len < 2)
+			b->oom = 1;
+		else {
+			end.next = cur.p + 1;
+			end.nextlen = cur.len - 2;
+		}
 	}
-	buf_addc(b, '}');
+	jsonw_list_close(b, &end);
+	buf_free(&cur);
 	return APP_OK;
 }
 
@@ -203,6 +200,7 @@ h_list(struct req *r, struct resp *w, struct db *db, int archived)
 	enum db_stmt	 ls_stmt, cs_stmt;
 	enum app_err	 rc;
 	struct page	 pg;
+	struct jsonw_list_end end;
 	struct buf	*b = &w->body;
 	struct filter	 f;
 
@@ -242,7 +240,7 @@ h_list(struct req *r, struct resp *w, struct db *db, int archived)
 	pv[np] = limit < 0 ? NULL : ls;
 	pv[np + 1] = os;
 
-	buf_adds(b, "{\"tasks\":[");
+	jsonw_list_open(b);
 	if (!nomatch && limit != 0) {
 		if ((rc = db_stream(db, ls_stmt, pv)) != APP_OK ||
 		    (rc = stream_tasks(w, db, -1, &pg)) != APP_OK)
@@ -250,11 +248,10 @@ h_list(struct req *r, struct resp *w, struct db *db, int archived)
 	}
 	if (!nomatch && (rc = fetch_count(db, cs_stmt, pv, &total)) != APP_OK)
 		return rc;
-	buf_adds(b, "],\"total\":");
-	buf_addi(b, (long long)total);
-	if ((rc = list_tail(b, db, archived, limit, offset)) != APP_OK)
+	if ((rc = list_end(&end, db, archived, limit, offset)) != APP_OK)
 		return rc;
-	buf_addc(b, '}');
+	end.total = total;
+	jsonw_list_close(b, &end);
 	return APP_OK;
 }
 
@@ -315,52 +312,25 @@ h_bulk_ids(struct req *r, struct resp *w, struct str **ids, size_t *n,
 	return APP_OK;
 }
 
-/* ,"name":[ids...] (or without the comma when name starts with '{'). */
-void
-h_idlist(struct buf *b, const char *name, struct str *const *v, size_t n)
-{
-	size_t	 i;
-
-	buf_adds(b, name);
-	buf_addc(b, '[');
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			buf_addc(b, ',');
-		jsonw_str(b, v[i]->p, v[i]->len);
-	}
-	buf_addc(b, ']');
-}
-
 /*
- * Appends name (",\"conflicts\":", or "{\"archived\":" to open the
- * object) and the ids of res's outcome rows of kind k, in the rows'
- * order, as an array; *n their number.  With omit_empty, nothing at all
- * when there are none.
+ * The ids of res's outcome rows of kind k, in the rows' order, as *l;
+ * sel has room for every row of res (res may be NULL: none).
  */
 enum app_err
-h_outcome_ids(struct buf *b, const char *name, const struct db_res *res,
-    char k, int omit_empty, size_t *n)
+h_outcome_list(const struct db_res *res, char k, struct rtext *sel,
+    struct jsonw_idlist *l)
 {
 	struct outcome_row	 o;
-	size_t			 i, mark = b->len;
+	size_t			 i;
 	enum app_err		 rc;
 
-	*n = 0;
-	buf_adds(b, name);
-	buf_addc(b, '[');
-	for (i = 0; i < db_nrows(res); i++) {
+	l->v = sel;
+	l->n = 0;
+	for (i = 0; res != NULL && i < db_nrows(res); i++) {
 		if ((rc = db_outcome_row(res, i, &o)) != APP_OK)
 			return rc;
-		if (o.kind != k)
-			continue;
-		if ((*n)++ > 0)
-			buf_addc(b, ',');
-		jsonw_str(b, o.id.p ? o.id.p : "", o.id.len);
-	}
-	buf_addc(b, ']');
-	if (*n == 0 && omit_empty && !b->oom) {
-		b->len = mark;
-		b->p[mark] = '\0';
+		if (o.kind == k)
+			sel[l->n++] = o.id;
 	}
 	return APP_OK;
 }

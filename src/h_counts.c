@@ -36,25 +36,6 @@ status_index(const char *s, size_t len)
 	return -1;
 }
 
-/* {"pending":n,...,"total":sum} of n[5]. */
-static void
-put_counts(struct buf *b, const int64_t *n)
-{
-	int64_t	 total = 0;
-	size_t	 k;
-
-	buf_addc(b, '{');
-	for (k = 0; k < NELEM(names); k++) {
-		buf_printf(b, "\"%s\":", names[k]);
-		buf_addi(b, (long long)n[k]);
-		buf_addc(b, ',');
-		total += n[k];
-	}
-	buf_adds(b, "\"total\":");
-	buf_addi(b, (long long)total);
-	buf_addc(b, '}');
-}
-
 /*
  * With 4.2 parameters: rows (status, backend, n) ordered by backend
  * (bytes); the totals of each status, then by_backend when asked.
@@ -65,11 +46,12 @@ counts_ext(struct resp *w, struct db *db, struct filter *f)
 	int64_t		 n[NELEM(names)] = { 0 }, bn[NELEM(names)];
 	struct db_res	*res = NULL;
 	struct db_query	 q;
-	struct count_row c, g;
+	struct count_row cr, g;
 	enum app_err	 rc = APP_OK;
 	size_t		 i, k, nr = 0;
-	int		 si, first = 1;
+	int		 si;
 	struct buf	*b = &w->body;
+	struct jsonw_counts *c = NULL;
 
 	buf_reset(b);
 	if (!f->nomatch) {
@@ -81,26 +63,24 @@ counts_ext(struct resp *w, struct db *db, struct filter *f)
 		nr = db_nrows(res);
 	}
 	for (i = 0; i < nr; i++) {
-		if ((rc = db_count_row(res, i, &c)) != APP_OK)
+		if ((rc = db_count_row(res, i, &cr)) != APP_OK)
 			goto out;
-		if ((si = status_index(c.status.p, c.status.len)) >= 0)
-			n[si] += c.n;
+		if ((si = status_index(cr.status.p, cr.status.len)) >= 0)
+			n[si] += cr.n;
 	}
-	put_counts(b, n);
+	c = jsonw_counts_new(names, NELEM(names), n, f->by_backend);
 	if (f->by_backend) {
-		b->len--;		/* reopen the object */
-		buf_adds(b, ",\"by_backend\":{");
 		/* The rows come ordered by backend: one group each. */
 		for (i = 0; i < nr; i = k) {
-			if ((rc = db_count_row(res, i, &c)) != APP_OK)
+			if ((rc = db_count_row(res, i, &cr)) != APP_OK)
 				goto out;
 			memset(bn, 0, sizeof(bn));
 			for (k = i; k < nr; k++) {
 				if ((rc = db_count_row(res, k, &g)) != APP_OK)
 					goto out;
-				if (g.backend.len != c.backend.len ||
-				    memcmp(g.backend.p, c.backend.p,
-				    c.backend.len) != 0)
+				if (g.backend.len != cr.backend.len ||
+				    memcmp(g.backend.p, cr.backend.p,
+				    cr.backend.len) != 0)
 					break;
 				if ((si = status_index(g.status.p,
 				    g.status.len)) >= 0)
@@ -111,17 +91,13 @@ counts_ext(struct resp *w, struct db *db, struct filter *f)
 				continue;
 			if (si == (int)NELEM(names))
 				continue;
-			if (!first)
-				buf_addc(b, ',');
-			first = 0;
-			jsonw_str(b, c.backend.p ? c.backend.p : "",
-			    c.backend.len);
-			buf_addc(b, ':');
-			put_counts(b, bn);
+			jsonw_counts_backend(c, cr.backend.p, cr.backend.len, bn);
 		}
-		buf_adds(b, "}}");
 	}
 out:
+	/* Written also on an error (it frees c): the error's body replaces it. */
+	if (c != NULL || rc == APP_OK)
+		jsonw_counts_end(b, c);
 	db_res_free(res);
 	return rc;
 }
@@ -160,7 +136,8 @@ h_tasks_counts(struct req *r, struct resp *w, struct db *db,
 			n[si] = c.n;
 	db_res_free(res);
 	if (rc == APP_OK)
-		put_counts(&w->body, n);
+		jsonw_counts_end(&w->body, jsonw_counts_new(names,
+		    NELEM(names), n, 0));
 	return rc;
 }
 

@@ -24,7 +24,7 @@ h_backends_live(struct req *r, struct resp *w, struct db *db,
 	(void)r;
 	(void)db;
 	(void)id;
-	buf_adds(&w->body, "[]");
+	jsonw_empty_list(&w->body);
 	return APP_OK;
 }
 
@@ -34,7 +34,7 @@ h_health(struct req *r, struct resp *w, struct db *db, const struct str *id)
 	(void)r;
 	(void)db;
 	(void)id;
-	buf_adds(&w->body, "{\"status\":\"ok\"}");
+	jsonw_health(&w->body);
 	return APP_OK;
 }
 
@@ -44,13 +44,8 @@ h_version(struct req *r, struct resp *w, struct db *db, const struct str *id)
 	(void)r;
 	(void)db;
 	(void)id;
-	buf_adds(&w->body, "{\"version\":");
-	jsonw_strz(&w->body, PACKAGE_VERSION);
-	buf_adds(&w->body, ",\"github_url\":");
-	jsonw_strz(&w->body, PACKAGE_URL);
-	buf_adds(&w->body, ",\"docs_url\":");
-	jsonw_strz(&w->body, PACKAGE_URL "#readme");
-	buf_addc(&w->body, '}');
+	jsonw_version(&w->body, PACKAGE_VERSION, PACKAGE_URL,
+	    PACKAGE_URL "#readme");
 	return APP_OK;
 }
 

@@ -80,7 +80,7 @@ h_tasks_shards(struct req *r, struct resp *w, struct db *db,
 	struct db_res	*res;
 	enum app_err	 rc;
 	const char	*pv[1];
-	size_t		 i, n, count;
+	size_t		 i, n;
 	struct buf	*b = &w->body;
 	struct shard_row sr;
 	int		 is_shard;
@@ -101,20 +101,15 @@ h_tasks_shards(struct req *r, struct resp *w, struct db *db,
 	 */
 	if ((rc = db_shard_row(res, 0, &sr, &is_shard)) != APP_OK)
 		goto out;
-	buf_adds(b, "{\"task_id\":");
-	jsonw_str(b, id->p, id->len);
-	buf_adds(b, ",\"shard_count\":");
-	buf_addu(b, is_shard ? n : 0);
-	buf_adds(b, ",\"shards\":[");
-	for (i = 0, count = 0; i < n && is_shard; i++) {
+	jsonw_shards_open(b, id->p, id->len, is_shard ? n : 0);
+	for (i = 0; i < n && is_shard; i++) {
 		if (i > 0 && (rc = db_shard_row(res, i, &sr, &is_shard)) !=
 		    APP_OK)
 			goto out;
-		if (count++ > 0)
-			buf_addc(b, ',');
+		jsonw_sep(b, i);
 		jsonw_shard(b, &sr);
 	}
-	buf_adds(b, "]}");
+	jsonw_shards_close(b);
 out:
 	db_res_free(res);
 	return rc;
@@ -189,26 +184,31 @@ free_ids(struct str *ids, size_t n)
 	free(ids);
 }
 
-/* Collects pointers to the ids whose outcome is one of set, in order. */
-static size_t
+/* Collects the ids whose outcome is one of set, in order, into l. */
+static void
 pick(struct str *ids, const char *outcome, size_t n, const char *set,
-    struct str **sel)
+    struct rtext *sel, struct jsonw_idlist *l)
 {
 	size_t	 i, k = 0;
 
 	for (i = 0; i < n; i++)
-		if (strchr(set, outcome[i]) != NULL)
-			sel[k++] = &ids[i];
-	return k;
+		if (strchr(set, outcome[i]) != NULL) {
+			sel[k].p = ids[i].p;
+			sel[k++].len = ids[i].len;
+		}
+	l->v = sel;
+	l->n = k;
 }
 
 static enum app_err
 bulk_route(struct req *r, struct resp *w, struct db *db, int archive)
 {
-	struct str	 *ids = NULL, **sel = NULL;
+	struct str	 *ids = NULL;
+	struct rtext	 *sel = NULL;
+	struct jsonw_idlist l[3];
 	struct jsonw_filter jf;
 	char		 *outcome = NULL;
-	size_t		  n = 0, k, count;
+	size_t		  n = 0;
 	enum app_err	  rc;
 	struct buf	 *b = &w->body;
 
@@ -222,7 +222,7 @@ bulk_route(struct req *r, struct resp *w, struct db *db, int archive)
 		return rc;
 	}
 	if ((outcome = malloc(n + 1)) == NULL ||
-	    (sel = calloc(n + 1, sizeof(*sel))) == NULL) {
+	    (sel = calloc(3 * (n + 1), sizeof(*sel))) == NULL) {
 		rc = APP_NOMEM;
 		goto out;
 	}
@@ -230,16 +230,11 @@ bulk_route(struct req *r, struct resp *w, struct db *db, int archive)
 	    outcome);
 	if (rc != APP_OK)
 		goto out;
-	count = pick(ids, outcome, n, archive ? "a" : "t", sel);
-	h_idlist(b, archive ? "{\"archived\":" : "{\"deleted\":", sel, count);
+	pick(ids, outcome, n, archive ? "a" : "t", sel, &l[0]);
 	/* Ids never sent (they cannot be stored) stay 'm'. */
-	k = pick(ids, outcome, n, archive ? "m" : "fm", sel);
-	h_idlist(b, ",\"missing\":", sel, k);
-	buf_adds(b, ",\"count\":");
-	buf_addu(b, count);
-	if (archive && (k = pick(ids, outcome, n, "c", sel)) > 0)
-		h_idlist(b, ",\"conflicts\":", sel, k);
-	buf_addc(b, '}');
+	pick(ids, outcome, n, archive ? "m" : "fm", sel + n + 1, &l[1]);
+	pick(ids, outcome, n, archive ? "c" : "", sel + 2 * (n + 1), &l[2]);
+	jsonw_moved(b, archive ? "archived" : "deleted", &l[0], &l[1], &l[2]);
 out:
 	free(sel);
 	free(outcome);
@@ -277,9 +272,7 @@ h_tasks_delete(struct req *r, struct resp *w, struct db *db,
 		return rc;
 	if (outcome != 't')
 		return not_found(w, "Task '", id);
-	buf_adds(&w->body, "{\"deleted\":");
-	jsonw_str(&w->body, id->p, id->len);
-	buf_addc(&w->body, '}');
+	jsonw_one(&w->body, "deleted", id->p, id->len);
 	return APP_OK;
 }
 
@@ -301,9 +294,7 @@ h_tasks_archive_one(struct req *r, struct resp *w, struct db *db,
 	}
 	if (outcome != 'a')
 		return not_found(w, "Task '", id);
-	buf_adds(&w->body, "{\"archived\":");
-	jsonw_str(&w->body, id->p, id->len);
-	buf_addc(&w->body, '}');
+	jsonw_one(&w->body, "archived", id->p, id->len);
 	return APP_OK;
 }
 
@@ -337,8 +328,10 @@ h_tasks_archive_expired(struct req *r, struct resp *w, struct db *db,
 	const char	*pv[2];
 	struct db_res	*res;
 	enum app_err	 rc;
-	size_t		 count;
+	size_t		 n;
 	struct buf	*b = &w->body;
+	struct rtext	*sel;
+	struct jsonw_idlist l[3];
 
 	(void)id;
 	if (hs != NULL && !req_parse_int(hs->p, hs->len, &hours)) {
@@ -368,23 +361,18 @@ h_tasks_archive_expired(struct req *r, struct resp *w, struct db *db,
 	pv[1] = term ? "true" : "false";
 	if ((rc = db_exec(db, DB_EXPIRE, pv, &res)) != APP_OK)
 		return rc;
-	/* Rows (kind, id): 'a'rchived, 'c'onflict, 's'kipped. */
-	if ((rc = h_outcome_ids(b, "{\"archived\":", res, 'a', 0, &count)) !=
+	n = db_nrows(res);
+	if ((sel = calloc(3 * (n + 1), sizeof(*sel))) == NULL) {
+		db_res_free(res);
+		return APP_NOMEM;
+	}
+	/* Rows (kind, id): 'a'rchived, 's'kipped, 'c'onflict. */
+	if ((rc = h_outcome_list(res, 'a', sel, &l[0])) == APP_OK &&
+	    (rc = h_outcome_list(res, 's', sel + n + 1, &l[1])) == APP_OK &&
+	    (rc = h_outcome_list(res, 'c', sel + 2 * (n + 1), &l[2])) ==
 	    APP_OK)
-		goto out;
-	buf_adds(b, ",\"count\":");
-	buf_addu(b, count);
-	buf_adds(b, ",\"hours\":");
-	buf_addi(b, (long long)hours);
-	buf_adds(b, term ? ",\"terminal_only\":true" :
-	    ",\"terminal_only\":false");
-	if ((rc = h_outcome_ids(b, ",\"skipped_running\":", res, 's', 0,
-	    &count)) != APP_OK ||
-	    (rc = h_outcome_ids(b, ",\"conflicts\":", res, 'c', 1, &count)) !=
-	    APP_OK)
-		goto out;
-	buf_addc(b, '}');
-out:
+		jsonw_expired(b, &l[0], hours, term, &l[1], &l[2]);
+	free(sel);
 	db_res_free(res);
 	return rc;
 }
@@ -488,7 +476,7 @@ h_tasks_lookup(struct req *r, struct resp *w, struct db *db,
 		if ((rc = db_exec(db, DB_LOOKUP, pv, &res)) != APP_OK)
 			goto out;
 	}
-	buf_adds(b, "{\"tasks\":{");
+	jsonw_lookup_open(b);
 	for (i = 0; i < n; i++) {
 		have = 0;
 		/* The rows come in the order of the good ids' first use. */
@@ -503,16 +491,13 @@ h_tasks_lookup(struct req *r, struct resp *w, struct db *db,
 		}
 		if (!first[i])
 			continue;
-		if (out++ > 0)
-			buf_addc(b, ',');
-		jsonw_str(b, ids[i].p, ids[i].len);
-		buf_addc(b, ':');
+		jsonw_lookup_key(b, out++, ids[i].p, ids[i].len);
 		if (have == 1)
 			jsonw_task(b, &lr.task, 0);
 		else
-			buf_adds(b, "null");
+			jsonw_null(b);
 	}
-	buf_adds(b, "}}");
+	jsonw_lookup_close(b);
 	rc = b->oom ? APP_NOMEM : APP_OK;
 out:
 	db_res_free(res);

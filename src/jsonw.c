@@ -1,16 +1,17 @@
 /*
- * jsonw.c: JSON writing: Python-compatible escaping, ISO times, stored
- * JSON passed through minified, the 422s of query parameters, and the
- * content-type test.  The Python-grammar scanner is in jsonw_py.c, bulk
- * bodies in jsonw_body.c and jsonw_filter.c; those four files are the
- * only ones that include json-c (jsonw_int.h holds what they share).
+ * jsonw.c: the values of JSON output, for json-c: strings escaped by
+ * json-c as Python escapes them, ISO times and stored JSON passed
+ * through compact (json-c serializers), the unescaping of JSON strings,
+ * and the content-type test.  The bodies are put together in
+ * jsonw_out.c, the Python-grammar scanner is in jsonw_py.c, bulk bodies
+ * in jsonw_body.c and jsonw_filter.c; the jsonw*.c files are the only
+ * ones that include json-c (jsonw_int.h holds what they share).
  */
 
 #include "config.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <math.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -20,50 +21,63 @@
 #include "buf.h"
 #include "req.h"
 #include "jsonw.h"
-#include "rows.h"
 
 #include "jsonw_int.h"
 
-/* ---------------------------------------------------------------- output */
-
-static const char hexd[] = "0123456789abcdef";
+/* ------------------------------------------------------------ strings */
 
 /*
- * Appends s[0..n) as a JSON string the way Python's encoder does with
- * ensure_ascii=False: '"', '\\' and control characters are escaped,
- * everything else (valid UTF-8 assumed) is copied.
+ * Strings are escaped by json-c.  With JSON_C_TO_STRING_NOSLASHESCAPE
+ * its escaping is Python's json.dumps(ensure_ascii=False) byte for byte
+ * (t/unit-jsonw.c checks every byte value): '"', '\\', \b \f \n \r \t by
+ * name, the other control characters as \u00xx (lower-case hex), and
+ * everything else, 0x7f, '/', U+2028 and bytes that are not UTF-8
+ * included, copied as they are.
+ *
+ * The scratch string object holds the text to escape; one that held
+ * more than SCRATCH_MAX bytes is given back at the next call, so a
+ * process keeps no big buffer.
  */
+#define SCRATCH_MAX	65536
+
+static json_object	*scratch;
+static int		 scratch_big;
+
+/*
+ * s[0..n) as a quoted JSON string, escaped by json-c; valid until the
+ * next call.  NULL when memory runs out.
+ */
+const char *
+jsonw_escape(const char *s, size_t n, size_t *len)
+{
+	if (scratch_big) {
+		json_object_put(scratch);
+		scratch = NULL;
+	}
+	scratch_big = n > SCRATCH_MAX;
+	/* See nmember_text() in jsonw_out.c: json-c would lose a buffer. */
+	if (n == 0) {
+		*len = 2;
+		return "\"\"";
+	}
+	if (scratch == NULL && (scratch = json_object_new_string("")) == NULL)
+		return NULL;
+	if (n > INT_MAX - 2 || !json_object_set_string_len(scratch, s, (int)n))
+		return NULL;
+	return json_object_to_json_string_length(scratch, JSONW_FLAGS, len);
+}
+
+/* Appends s[0..n) as a JSON string (see jsonw_escape()). */
 void
 jsonw_str(struct buf *b, const char *s, size_t n)
 {
-	size_t		 i, run = 0;
-	unsigned char	 c;
-	char		 esc[6];
+	const char	*o;
+	size_t		 ol;
 
-	buf_addc(b, '"');
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		buf_add(b, s + run, i - run);
-		run = i + 1;
-		switch (c) {
-		case '"':  buf_add(b, "\\\"", 2); break;
-		case '\\': buf_add(b, "\\\\", 2); break;
-		case '\n': buf_add(b, "\\n", 2); break;
-		case '\r': buf_add(b, "\\r", 2); break;
-		case '\t': buf_add(b, "\\t", 2); break;
-		case '\b': buf_add(b, "\\b", 2); break;
-		case '\f': buf_add(b, "\\f", 2); break;
-		default:
-			esc[0] = '\\'; esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
-			esc[4] = hexd[c >> 4];
-			esc[5] = hexd[c & 15];
-			buf_add(b, esc, 6);
-		}
-	}
-	buf_add(b, s + run, n - run);
-	buf_addc(b, '"');
+	if ((o = jsonw_escape(s, n, &ol)) == NULL)
+		b->oom = 1;
+	else
+		buf_add(b, o, ol);
 }
 
 void
@@ -71,6 +85,24 @@ jsonw_strz(struct buf *b, const char *s)
 {
 	jsonw_str(b, s, strlen(s));
 }
+
+/* Appends json-c's text of o; 0 (b->oom set) when it could not. */
+int
+jsonw_put(struct buf *b, json_object *o)
+{
+	const char	*s;
+	size_t		 n;
+
+	if ((s = json_object_to_json_string_length(o, JSONW_FLAGS, &n)) ==
+	    NULL) {
+		b->oom = 1;
+		return 0;
+	}
+	buf_add(b, s, n);
+	return 1;
+}
+
+/* -------------------------------------------------------------- times */
 
 /* Days since 1970-01-01 -> civil date (proleptic Gregorian). */
 static void
@@ -91,29 +123,40 @@ civil(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y = yy + (*m <= 2);
 }
 
-/*
- * Appends a quoted time as Python's datetime.isoformat() of the UTC
- * instant: 2026-11-28T16:44:43.120500+00:00, without the fraction when
- * the microseconds are 0.  us counts microseconds from the day that is
- * day0 days after 1970-01-01; days and seconds are split off before the
- * epochs are reconciled, so no int64 value overflows.  INT64_MAX and
- * INT64_MIN (PostgreSQL's infinities) come out as "infinity" and
- * "-infinity" (Python has no such datetime).
- */
+/* Writes v (< 10^w) as w digits at o. */
 static void
-put_time(struct buf *b, int64_t us, int64_t day0)
+digits(char *o, unsigned long v, int w)
+{
+	while (w-- > 0) {
+		o[w] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/*
+ * Writes a quoted time to o (TIME_MAX bytes) as Python's
+ * datetime.isoformat() of the UTC instant:
+ * "2026-11-28T16:44:43.120500+00:00", without the fraction when the
+ * microseconds are 0; returns its length.  us counts microseconds from
+ * the day that is day0 days after 1970-01-01; days and seconds are
+ * split off before the epochs are reconciled, so no int64 value
+ * overflows.  INT64_MAX and INT64_MIN (PostgreSQL's infinities) come
+ * out as "infinity" and "-infinity" (Python has no such datetime).
+ */
+#define TIME_MAX	48
+
+static size_t
+fmt_time(char *o, int64_t us, int64_t day0)
 {
 	int64_t		 days, secs, y;
 	unsigned	 m, d;
 	long		 frac;
+	size_t		 n;
 
-	if (us == INT64_MAX) {
-		buf_adds(b, "\"infinity\"");
-		return;
-	}
-	if (us == INT64_MIN) {
-		buf_adds(b, "\"-infinity\"");
-		return;
+	if (us == INT64_MAX || us == INT64_MIN) {
+		n = us == INT64_MAX ? 10 : 11;
+		memcpy(o, us == INT64_MAX ? "\"infinity\"" : "\"-infinity\"", n);
+		return n;
 	}
 	frac = (long)(us % 1000000);
 	secs = us / 1000000;
@@ -128,19 +171,39 @@ put_time(struct buf *b, int64_t us, int64_t day0)
 		days--;
 	}
 	civil(days + day0, &y, &m, &d);
-	buf_printf(b, "\"%04lld-%02u-%02uT%02lld:%02lld:%02lld", (long long)y,
-	    m, d, (long long)(secs / 3600), (long long)(secs / 60 % 60),
-	    (long long)(secs % 60));
-	if (frac != 0)
-		buf_printf(b, ".%06ld", frac);
-	buf_adds(b, "+00:00\"");
+	if (y >= 0 && y <= 9999) {
+		o[0] = '"';
+		digits(o + 1, (unsigned long)y, 4);
+		o[5] = '-';
+		n = 6;
+	} else		/* as Python never would: PostgreSQL's range */
+		n = (size_t)snprintf(o, TIME_MAX, "\"%04lld-", (long long)y);
+	digits(o + n, m, 2);
+	o[n + 2] = '-';
+	digits(o + n + 3, d, 2);
+	o[n + 5] = 'T';
+	digits(o + n + 6, (unsigned long)(secs / 3600), 2);
+	o[n + 8] = ':';
+	digits(o + n + 9, (unsigned long)(secs / 60 % 60), 2);
+	o[n + 11] = ':';
+	digits(o + n + 12, (unsigned long)(secs % 60), 2);
+	n += 14;
+	if (frac != 0) {
+		o[n] = '.';
+		digits(o + n + 1, (unsigned long)frac, 6);
+		n += 7;
+	}
+	memcpy(o + n, "+00:00\"", 7);
+	return n + 7;
 }
 
-/* A time in microseconds since the unix epoch; see put_time(). */
+/* A time in microseconds since the unix epoch; see fmt_time(). */
 void
 jsonw_time(struct buf *b, int64_t us)
 {
-	put_time(b, us, 0);
+	char	 t[TIME_MAX];
+
+	buf_add(b, t, fmt_time(t, us, 0));
 }
 
 /*
@@ -149,10 +212,29 @@ jsonw_time(struct buf *b, int64_t us)
  * first would overflow for the last 29 years PostgreSQL allows
  * (294247..294276 AD): signed overflow, a garbage date.
  */
+#define PG_DAY0	10957		/* 1970-01-01 .. 2000-01-01 */
+
 void
 jsonw_time_pg(struct buf *b, int64_t us)
 {
-	put_time(b, us, 10957);		/* 1970-01-01 .. 2000-01-01 */
+	char	 t[TIME_MAX];
+
+	buf_add(b, t, fmt_time(t, us, PG_DAY0));
+}
+
+/*
+ * json-c serializer of a time: an int object holding PostgreSQL
+ * microseconds (json-c would write the number).
+ */
+int
+jsonw_ser_time(json_object *o, struct printbuf *pb, int level, int flags)
+{
+	char	 t[TIME_MAX];
+
+	(void)level;
+	(void)flags;
+	return printbuf_memappend(pb, t,
+	    (int)fmt_time(t, json_object_get_int64(o), PG_DAY0)) < 0 ? -1 : 0;
 }
 
 static int
@@ -252,18 +334,45 @@ jsonw_unescape(struct buf *b, const char *s, size_t n, int *lone)
 	buf_add(b, s + run, n - run);
 }
 
+/* -------------------------------------------------------- stored JSON */
+
+/* Appends an escaped stored string (between its quotes) re-escaped. */
+static int
+stored_string(struct printbuf *pb, const char *s, size_t n)
+{
+	struct buf	 tmp;
+	const char	*o;
+	size_t		 ol;
+	int		 lone = 0, rc = -1;
+
+	buf_init(&tmp);
+	jsonw_unescape(&tmp, s, n, &lone);
+	if (!tmp.oom && (o = jsonw_escape(tmp.p ? tmp.p : "", tmp.len,
+	    &ol)) != NULL)
+		rc = printbuf_memappend(pb, o, (int)ol) < 0 ? -1 : 0;
+	buf_free(&tmp);
+	return rc;
+}
+
 /*
  * Appends stored JSON text (PostgreSQL json or jsonb output, so valid)
  * as compact JSON: whitespace between tokens goes, strings are
  * re-escaped as Python would, numbers and key order stay as written.
- * Returns 0 (and writes nothing usable) only if the text is not JSON.
+ * Returns 1, 0 when the text is not JSON (an unterminated string), -1
+ * when memory ran out.
+ *
+ * Why not json_tokener_parse() and json-c's writer: a parse builds a
+ * tree per value (a 20 KB result is thousands of objects) and loses
+ * what Python keeps: the digits of a number as written (json-c
+ * re-prints doubles and clamps big integers) and duplicate keys.  This
+ * copies the text once, token by token; strings without escapes go as
+ * they are (json-c would write them the same), others through json-c.
  */
-int
-jsonw_stored(struct buf *b, const char *s, size_t n)
+static int
+stored_pb(struct printbuf *pb, const char *s, size_t n)
 {
 	size_t	 i = 0, j, start;
-	int	 esc, lone;
-	struct buf tmp;
+	int	 esc;
 
 	while (i < n) {
 		switch (s[i]) {
@@ -271,7 +380,7 @@ jsonw_stored(struct buf *b, const char *s, size_t n)
 			i++;
 			break;
 		case '"':
-			start = ++i;
+			start = i++;
 			esc = 0;
 			for (j = i; j < n && s[j] != '"'; j++) {
 				if (s[j] == '\\') {
@@ -283,21 +392,11 @@ jsonw_stored(struct buf *b, const char *s, size_t n)
 			if (j >= n)
 				return 0;
 			if (!esc) {
-				buf_addc(b, '"');
-				buf_add(b, s + start, j - start);
-				buf_addc(b, '"');
-			} else {
-				buf_init(&tmp);
-				lone = 0;
-				jsonw_unescape(&tmp, s + start, j - start, &lone);
-				if (tmp.oom) {
-					b->oom = 1;
-					buf_free(&tmp);
-					return 0;
-				}
-				jsonw_str(b, tmp.p ? tmp.p : "", tmp.len);
-				buf_free(&tmp);
-			}
+				if (printbuf_memappend(pb, s + start,
+				    (int)(j + 1 - start)) < 0)
+					return -1;
+			} else if (stored_string(pb, s + i, j - i) < 0)
+				return -1;
 			i = j + 1;
 			break;
 		default:
@@ -305,138 +404,57 @@ jsonw_stored(struct buf *b, const char *s, size_t n)
 			while (i < n && s[i] != '"' && s[i] != ' ' &&
 			    s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
 				i++;
-			buf_add(b, s + start, i - start);
+			if (printbuf_memappend(pb, s + start,
+			    (int)(i - start)) < 0)
+				return -1;
 		}
 	}
 	return 1;
 }
 
-/* A string, or null for SQL NULL. */
-static void
-text_or_null(struct buf *b, const struct rtext *t)
+/*
+ * Appends stored JSON compactly (see stored_pb()).  Returns 0 (and
+ * writes nothing) only if the text is not JSON.
+ */
+int
+jsonw_stored(struct buf *b, const char *s, size_t n)
 {
-	if (t->p == NULL)
-		buf_adds(b, "null");
-	else
-		jsonw_str(b, t->p, t->len);
+	struct printbuf	*pb;
+	int		 rc;
+
+	if ((pb = printbuf_new()) == NULL) {
+		b->oom = 1;
+		return 1;
+	}
+	if ((rc = stored_pb(pb, s, n)) < 0)
+		b->oom = 1;
+	else if (rc > 0)
+		buf_add(b, pb->buf, (size_t)pb->bpos);
+	printbuf_free(pb);
+	return rc != 0;
 }
 
 /*
- * One task object in the key order of SPEC 2; detail selects "result"
- * (stored JSON, null when absent) over "has_result".
+ * json-c serializer of stored JSON passed through (no re-parse): the
+ * object's userdata is a struct jsonw_slot; absent or not JSON, its
+ * default is written.
  */
-void
-jsonw_task(struct buf *b, const struct task_row *t, int detail)
+int
+jsonw_ser_stored(json_object *o, struct printbuf *pb, int level, int flags)
 {
-	buf_adds(b, "{\"task_id\":");
-	jsonw_str(b, t->task_id.p ? t->task_id.p : "", t->task_id.len);
-	buf_adds(b, ",\"backend\":");
-	jsonw_str(b, t->backend.p ? t->backend.p : "", t->backend.len);
-	buf_adds(b, ",\"status\":");
-	jsonw_str(b, t->status.p ? t->status.p : "", t->status.len);
-	buf_adds(b, ",\"shots\":");
-	buf_addi(b, (long long)t->shots);
-	buf_adds(b, ",\"submit_time\":");
-	jsonw_time_pg(b, t->submit_time);
-	buf_adds(b, ",\"update_time\":");
-	jsonw_time_pg(b, t->update_time);
-	if (detail) {
-		buf_adds(b, ",\"result\":");
-		if (t->result.p == NULL ||
-		    !jsonw_stored(b, t->result.p, t->result.len))
-			buf_adds(b, "null");
-	} else {
-		buf_adds(b, ",\"has_result\":");
-		buf_adds(b, t->has_result ? "true" : "false");
+	const struct jsonw_slot	*sl = json_object_get_userdata(o);
+	int			 start = pb->bpos, rc;
+
+	(void)level;
+	(void)flags;
+	if (sl->p != NULL) {
+		if ((rc = stored_pb(pb, sl->p, sl->len)) != 0)
+			return rc > 0 ? 0 : -1;
+		pb->bpos = start;
+		pb->buf[start] = '\0';
 	}
-	buf_adds(b, ",\"metadata\":");
-	if (t->metadata.p == NULL ||
-	    !jsonw_stored(b, t->metadata.p, t->metadata.len))
-		buf_adds(b, "{}");
-	buf_adds(b, ",\"archived_at\":");
-	if (!t->archived)
-		buf_adds(b, "null");
-	else
-		jsonw_time_pg(b, t->archived_at);
-	buf_addc(b, '}');
-}
-
-/* One shard object in the key order of SPEC 2.3. */
-void
-jsonw_shard(struct buf *b, const struct shard_row *s)
-{
-	buf_adds(b, "{\"uniqc_task_id\":");
-	text_or_null(b, &s->uniqc_task_id);
-	buf_adds(b, ",\"shard_index\":");
-	buf_addi(b, (long long)s->shard_index);
-	buf_adds(b, ",\"platform_task_id\":");
-	text_or_null(b, &s->platform_task_id);
-	buf_adds(b, ",\"backend\":");
-	text_or_null(b, &s->backend);
-	buf_adds(b, ",\"circuit_count\":");
-	buf_addi(b, (long long)s->circuit_count);
-	buf_adds(b, ",\"sub_index_offset\":");
-	buf_addi(b, (long long)s->sub_index_offset);
-	buf_adds(b, ",\"status\":");
-	text_or_null(b, &s->status);
-	buf_adds(b, ",\"error_message\":");
-	text_or_null(b, &s->error_message);
-	buf_adds(b, ",\"submit_time\":");
-	jsonw_time_pg(b, s->submit_time);
-	buf_adds(b, ",\"update_time\":");
-	jsonw_time_pg(b, s->update_time);
-	buf_addc(b, '}');
-}
-
-/* {"detail":"<pre><id><post>"} */
-void
-jsonw_detail(struct buf *b, const char *pre, const struct str *id,
-    const char *post)
-{
-	struct buf	 t;
-
-	buf_init(&t);
-	buf_adds(&t, pre);
-	if (id != NULL)
-		buf_add(&t, id->p, id->len);
-	buf_adds(&t, post);
-	if (t.oom)
-		b->oom = 1;
-	buf_adds(b, "{\"detail\":");
-	jsonw_str(b, t.p ? t.p : "", t.len);
-	buf_addc(b, '}');
-	buf_free(&t);
-}
-
-void
-jsonw_qerr_open(struct buf *b)
-{
-	buf_reset(b);
-	buf_adds(b, "{\"detail\":[");
-}
-
-/* One {"type","loc":["query",param],"msg","input"} item. */
-void
-jsonw_qerr(struct buf *b, const char *type, const char *param,
-    const char *msg, const struct str *input)
-{
-	if (b->len > 0 && b->p[b->len - 1] == '}')
-		buf_addc(b, ',');
-	buf_adds(b, "{\"type\":");
-	jsonw_strz(b, type);
-	buf_adds(b, ",\"loc\":[\"query\",");
-	jsonw_strz(b, param);
-	buf_adds(b, "],\"msg\":");
-	jsonw_strz(b, msg);
-	buf_adds(b, ",\"input\":");
-	jsonw_str(b, input->p, input->len);
-	buf_addc(b, '}');
-}
-
-void
-jsonw_qerr_close(struct buf *b)
-{
-	buf_adds(b, "]}");
+	return printbuf_memappend(pb, sl->dflt, (int)strlen(sl->dflt)) < 0 ?
+	    -1 : 0;
 }
 
 /*

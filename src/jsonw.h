@@ -2,9 +2,10 @@
  * jsonw.h: JSON in and out.  The only module that includes json-c
  * (src/jsonw*.c; what they share is in the private jsonw_int.h).
  *
- * Output is compact and escaped exactly as Python's
- * json.dumps(ensure_ascii=False, separators=(",", ":")) does, because
- * that is what FastAPI sent to the existing uniqc clients.  Input (the
+ * Output is built as json-c objects and written by json-c, compact and
+ * escaped exactly as Python's json.dumps(ensure_ascii=False,
+ * separators=(",", ":")) does, because that is what FastAPI sent to the
+ * existing uniqc clients.  Input (the
  * bulk request bodies) is checked with the grammar, positions and error
  * messages of Python's json module and walked in place (no tree: memory
  * stays a small multiple of the body).
@@ -21,17 +22,79 @@
 
 struct buf;
 struct str;
+struct rtext;
 struct task_row;
 struct shard_row;
 
-/* Output. */
+/*
+ * Output, written by json-c (jsonw.c, jsonw_out.c): strings escaped as
+ * Python's json.dumps(ensure_ascii=False) escapes them, ISO times,
+ * stored JSON passed through compact.
+ */
 void	jsonw_str(struct buf *, const char *, size_t);
 void	jsonw_strz(struct buf *, const char *);
 void	jsonw_time(struct buf *, int64_t unix_usec);
 void	jsonw_time_pg(struct buf *, int64_t pg_usec);
 int	jsonw_stored(struct buf *, const char *, size_t);
+void	jsonw_null(struct buf *);
 void	jsonw_task(struct buf *, const struct task_row *, int detail);
 void	jsonw_shard(struct buf *, const struct shard_row *);
+
+/*
+ * Streamed bodies: open, then per item jsonw_sep() (the comma before
+ * item i) and the item, then close.
+ */
+void	jsonw_sep(struct buf *, size_t i);
+
+/* {"tasks":[rows],"total":...}: a task list (SPEC 2, 4.1). */
+struct jsonw_list_end {
+	int64_t		 total;
+	int		 total_null;	/* total=none: null */
+	int		 archived;	/* with the archive's count */
+	int64_t		 count;
+	int64_t		 limit, offset;
+	int		 cursor;	/* with next_cursor */
+	const char	*next;		/* next_cursor, NULL: null */
+	size_t		 nextlen;
+};
+void	jsonw_list_open(struct buf *);
+void	jsonw_list_close(struct buf *, const struct jsonw_list_end *);
+
+/* {"task_id":...,"shard_count":n,"shards":[shards]} */
+void	jsonw_shards_open(struct buf *, const char *id, size_t, size_t count);
+void	jsonw_shards_close(struct buf *);
+
+/* {"tasks":{id:task or null,...}}: the lookup (SPEC 4.4). */
+void	jsonw_lookup_open(struct buf *);
+void	jsonw_lookup_key(struct buf *, size_t i, const char *id, size_t);
+void	jsonw_lookup_close(struct buf *);
+
+/* Whole bodies. */
+struct jsonw_idlist {
+	const struct rtext	*v;
+	size_t			 n;
+};
+void	jsonw_one(struct buf *, const char *key, const char *id, size_t);
+void	jsonw_moved(struct buf *, const char *key, const struct jsonw_idlist *,
+	    const struct jsonw_idlist *missing,
+	    const struct jsonw_idlist *conflicts);
+void	jsonw_expired(struct buf *, const struct jsonw_idlist *archived,
+	    int64_t hours, int terminal_only, const struct jsonw_idlist *skipped,
+	    const struct jsonw_idlist *conflicts);
+void	jsonw_dry_run(struct buf *, int64_t matched,
+	    const struct jsonw_idlist *sample);
+struct jsonw_counts;
+struct jsonw_counts *jsonw_counts_new(const char *const *names, size_t,
+	    const int64_t *, int by_backend);
+void	jsonw_counts_backend(struct jsonw_counts *, const char *, size_t,
+	    const int64_t *);
+void	jsonw_counts_end(struct buf *, struct jsonw_counts *);
+void	jsonw_version(struct buf *, const char *version, const char *url,
+	    const char *docs_url);
+void	jsonw_health(struct buf *);
+void	jsonw_empty_list(struct buf *);
+
+/* Errors: {"detail":"<pre><id><post>"}, FastAPI's. */
 void	jsonw_detail(struct buf *, const char *pre, const struct str *,
 	    const char *post);
 

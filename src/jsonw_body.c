@@ -63,7 +63,9 @@ jsonw_ids_free(struct jsonw_ids *ids)
  * echoes are written from the text the way json.dumps writes what
  * json.loads made of them.  So memory stays a small multiple of the
  * body whatever it holds (a tree of json-c objects was about 300 times
- * the body for {"task_ids":[{},{},...]}).
+ * the body for {"task_ids":[{},{},...]}).  The echoes are written here,
+ * not by json-c: json-c writes only a tree, and building one is what
+ * this avoids (strings in them are still escaped by json-c).
  */
 
 /* At most this many string_type errors are listed in one 422 (README). */

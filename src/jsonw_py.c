@@ -1,17 +1,26 @@
 /*
  * jsonw_py.c: the Python-grammar JSON scanner (pj_*) behind every body and
- * JSON query parameter, the json-c tree it can build and the writing of
- * that tree the way json.dumps does.
+ * JSON query parameter, and the json-c tree it builds (written by json-c).
  *
- * Why a parser of our own in front of json-c: FastAPI reports invalid
- * JSON with Python's message and character offset ("Expecting ','
- * delimiter" at 17), and echoes bad values in the "input" of a 422
- * with their text (a 30-digit integer stays 30 digits).  json_tokener
- * reports neither the same way and clamps big integers, so this file
- * scans with Python's rules.  A bulk body of ids is then walked in
- * place, with no tree (jsonw_body.c); the scanner builds a json-c tree
- * (build) only for what needs the values: a by-filter bulk body of at
- * most 64 KiB (jsonw_filter.c) and the metadata= query parameter.
+ * Why a parser of our own instead of json_tokener (with a Python pass
+ * only on failure): FastAPI reports invalid JSON with Python's message
+ * and character offset ("Expecting ',' delimiter" at 17), and the
+ * tokener's grammar and values are not Python's.  json-c 0.16's strict
+ * tokener (JSON_TOKENER_STRICT, tried on each case) accepts what Python
+ * refuses (a raw control character inside a string), refuses what
+ * Python accepts (NaN, Infinity, -Infinity), cuts a key at "\u0000"
+ * ({"a\u0000b":1} becomes {"a":1}: another key), turns a lone surrogate
+ * into U+FFFD without a trace (such a value must match nothing), does
+ * not keep a 30-digit integer's digits for an echo, and nests 32 deep by
+ * default.  So every body would need this scan anyway to be judged as
+ * Python judges it, and the tree the tokener built would then be wrong
+ * in those cases: the scan builds the tree itself, in one pass.
+ *
+ * A bulk body of ids is walked in place, with no tree (jsonw_body.c):
+ * a json-c tree of a 1 MiB body of [{},{},...] took 315 MB (issue 13,
+ * t/084-body-memory.t).  The scanner builds a tree (build) only for what
+ * needs the values: a by-filter bulk body of at most 64 KiB
+ * (jsonw_filter.c) and the metadata= query parameter.
  */
 
 #include "config.h"
@@ -32,6 +41,8 @@
 #include "jsonw_int.h"
 
 #define MAX_DEPTH 512
+
+static json_object_to_json_string_fn ser_nul_key_object;
 
 /* ------------------------------------------------- Python-style parsing */
 
@@ -206,7 +217,8 @@ pj_number_obj(const char *s, size_t n, int isint)
  * NUL it would become another key ("task_ids\u0000x" taken for
  * "task_ids").  Such a key is stored with each NUL as 0xFF, a byte no
  * key can otherwise hold (the body is valid UTF-8, unescaping makes
- * UTF-8), and jsonw_put_key() turns it back.  Returns json-c's result.
+ * UTF-8), and jsonw_put_key() turns it back when the object is written
+ * (ser_nul_key_object()).  Returns json-c's result.
  */
 static int
 add_member(json_object *o, json_object *k, json_object *v)
@@ -225,6 +237,7 @@ add_member(json_object *o, json_object *k, json_object *v)
 	t[kl] = '\0';
 	rc = json_object_object_add(o, t, v);
 	free(t);
+	json_object_set_serializer(o, ser_nul_key_object, NULL, NULL);
 	return rc;
 }
 
@@ -450,55 +463,48 @@ jsonw_put_key(struct buf *b, const char *key)
 	buf_free(&t);
 }
 
-/* Writes a json-c value (NULL is null) compactly, Python-style. */
+/*
+ * json-c serializer of an object with a key that holds NUL (stored by
+ * add_member() with 0xFF for each NUL): json-c would write the 0xFF
+ * bytes.  The keys are written by jsonw_put_key(), the values by
+ * json-c.
+ */
+static int
+ser_nul_key_object(json_object *o, struct printbuf *pb, int level, int flags)
+{
+	struct buf	 k;
+	const char	*v;
+	size_t		 n;
+	int		 first = 1, rc = 0;
+
+	(void)level;
+	buf_init(&k);
+	buf_addc(&k, '{');
+	json_object_object_foreach(o, key, val) {
+		if (!first)
+			buf_addc(&k, ',');
+		first = 0;
+		jsonw_put_key(&k, key);
+		buf_addc(&k, ':');
+		if ((v = json_object_to_json_string_length(val, flags, &n)) ==
+		    NULL) {
+			rc = -1;
+			break;
+		}
+		buf_add(&k, v, n);
+	}
+	buf_addc(&k, '}');
+	if (k.oom || rc < 0 || printbuf_memappend(pb, k.p, (int)k.len) < 0)
+		rc = -1;
+	buf_free(&k);
+	return rc;
+}
+
+/* Writes a json-c value (NULL is null) compactly: json-c's text. */
 void
 jsonw_put_value(struct buf *b, json_object *o)
 {
-	size_t	 i, n;
-
-	switch (json_object_get_type(o)) {
-	case json_type_null:
-		buf_adds(b, "null");
-		break;
-	case json_type_boolean:
-		buf_adds(b, json_object_get_boolean(o) ? "true" : "false");
-		break;
-	case json_type_int:
-		buf_addi(b, (long long)json_object_get_int64(o));
-		break;
-	case json_type_double:
-		buf_adds(b, json_object_to_json_string(o));
-		break;
-	case json_type_string:
-		jsonw_str(b, json_object_get_string(o),
-		    (size_t)json_object_get_string_len(o));
-		break;
-	case json_type_array:
-		buf_addc(b, '[');
-		n = json_object_array_length(o);
-		for (i = 0; i < n; i++) {
-			if (i > 0)
-				buf_addc(b, ',');
-			jsonw_put_value(b, json_object_array_get_idx(o, i));
-		}
-		buf_addc(b, ']');
-		break;
-	case json_type_object: {
-		int	 first = 1;
-
-		buf_addc(b, '{');
-		json_object_object_foreach(o, key, val) {
-			if (!first)
-				buf_addc(b, ',');
-			first = 0;
-			jsonw_put_key(b, key);
-			buf_addc(b, ':');
-			jsonw_put_value(b, val);
-		}
-		buf_addc(b, '}');
-		break;
-	}
-	}
+	(void)jsonw_put(b, o);
 }
 
 /* 1 when o holds nothing jsonb can store (NaN, NUL, lone surrogates). */

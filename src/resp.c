@@ -202,11 +202,9 @@ resp_error(struct resp *r, enum app_err e)
 	buf_reset(&r->body);
 	if (r->detail != NULL)
 		buf_adds(&r->body, r->detail);
-	else {
-		buf_adds(&r->body, "{\"detail\":");
-		jsonw_strz(&r->body, errmap[e < APP__MAX ? e : APP_SYSTEM].detail);
-		buf_addc(&r->body, '}');
-	}
+	else
+		jsonw_detail(&r->body, errmap[e < APP__MAX ? e : APP_SYSTEM].detail,
+		    NULL, "");
 }
 
 /*
@@ -232,6 +230,7 @@ resp_finish(struct resp *r)
 		}
 		r->status = 500;
 		r->ctype = NULL;
+		/* Memory ran out: a constant, nothing to build with json-c. */
 		buf_adds(&r->body, "{\"detail\":\"Internal Server Error\"}");
 	}
 	if (!r->streaming)

@@ -7,6 +7,7 @@
 #include "tap.h"
 #include "buf.h"
 #include "req.h"
+#include "rows.h"
 #include "jsonw.h"
 
 static struct buf b;
@@ -42,6 +43,165 @@ stored(const char *s)
 	if (!jsonw_stored(&b, s, strlen(s)))
 		return "(invalid)";
 	return b.p;
+}
+
+/*
+ * Python's json.dumps(s, ensure_ascii=False) of one byte, written from
+ * its documented rule (json/encoder.py: ESCAPE and ESCAPE_DCT), not
+ * from json-c: the oracle the json-c escaping is held to.
+ */
+static const char *
+py_escape_byte(unsigned c, char *o)
+{
+	switch (c) {
+	case '"':  return "\\\"";
+	case '\\': return "\\\\";
+	case '\n': return "\\n";
+	case '\r': return "\\r";
+	case '\t': return "\\t";
+	case '\b': return "\\b";
+	case '\f': return "\\f";
+	}
+	if (c < 0x20)
+		snprintf(o, 8, "\\u%04x", c);
+	else {
+		o[0] = (char)c;
+		o[1] = '\0';
+	}
+	return o;
+}
+
+/* Every byte value escaped alone and amid text, against the oracle. */
+static void
+escaping_is_pythons(void)
+{
+	char		 in[3], want[16], one[8];
+	unsigned	 c;
+	int		 bad = 0;
+
+	for (c = 0; c < 256; c++) {
+		in[0] = 'x';
+		in[1] = (char)c;
+		in[2] = '/';
+		snprintf(want, sizeof(want), "\"x%s/\"", py_escape_byte(c, one));
+		if (strcmp(str(in, 3), want) != 0) {
+			printf("# byte 0x%02x: got %s, want %s\n", c, b.p, want);
+			bad++;
+		}
+	}
+	ok(bad == 0, "json-c escapes each of the 256 bytes as Python does");
+}
+
+/* The task and shard templates, set row after row. */
+static void
+templates(void)
+{
+	struct task_row	 t;
+	struct shard_row sh;
+	static const char *const names[] = { "pending", "running" };
+	int64_t		 n[2] = { 3, 4 };
+	struct jsonw_counts *c;
+	struct rtext	 ids[2] = { { "a/b", 3 }, { "c\"", 2 } };
+	struct jsonw_idlist ok1 = { ids, 2 }, none = { NULL, 0 };
+	struct jsonw_list_end e;
+
+	memset(&t, 0, sizeof(t));
+	t.task_id.p = "a-long-task-id-with-text";
+	t.task_id.len = strlen(t.task_id.p);
+	t.backend.p = "b";
+	t.backend.len = 1;
+	t.status.p = "success";
+	t.status.len = 7;
+	t.shots = 1000;
+	t.submit_time = 0;
+	t.update_time = 1;
+	t.has_result = 1;
+	t.metadata.p = "{\"k\": [1, 2.50]}";
+	t.metadata.len = strlen(t.metadata.p);
+	buf_reset(&b);
+	jsonw_task(&b, &t, 0);
+	is_str(b.p, "{\"task_id\":\"a-long-task-id-with-text\",\"backend\":\"b\","
+	    "\"status\":\"success\",\"shots\":1000,\"submit_time\":"
+	    "\"2000-01-01T00:00:00+00:00\",\"update_time\":"
+	    "\"2000-01-01T00:00:00.000001+00:00\",\"has_result\":true,"
+	    "\"metadata\":{\"k\":[1,2.50]},\"archived_at\":null}", "summary task");
+	t.task_id.p = "x";
+	t.task_id.len = 1;
+	t.metadata.p = NULL;
+	t.archived = 1;
+	t.archived_at = INT64_MAX;
+	t.result.p = "[1, \"\\u00e9\"]";
+	t.result.len = strlen(t.result.p);
+	buf_reset(&b);
+	jsonw_task(&b, &t, 1);
+	jsonw_sep(&b, 1);
+	t.archived = 0;
+	t.result.p = NULL;
+	jsonw_task(&b, &t, 1);
+	is_str(b.p, "{\"task_id\":\"x\",\"backend\":\"b\",\"status\":\"success\","
+	    "\"shots\":1000,\"submit_time\":\"2000-01-01T00:00:00+00:00\","
+	    "\"update_time\":\"2000-01-01T00:00:00.000001+00:00\",\"result\":"
+	    "[1,\"\xc3\xa9\"],\"metadata\":{},\"archived_at\":\"infinity\"},"
+	    "{\"task_id\":\"x\",\"backend\":\"b\",\"status\":\"success\","
+	    "\"shots\":1000,\"submit_time\":\"2000-01-01T00:00:00+00:00\","
+	    "\"update_time\":\"2000-01-01T00:00:00.000001+00:00\",\"result\":"
+	    "null,\"metadata\":{},\"archived_at\":null}",
+	    "detail tasks: shorter id, archived_at set then null again");
+
+	/* A text that grew, then "" (json-c 0.16 would lose its buffer). */
+	t.task_id.p = "";
+	t.task_id.len = 0;
+	t.backend.p = NULL;
+	buf_reset(&b);
+	jsonw_task(&b, &t, 0);
+	ok(strncmp(b.p, "{\"task_id\":\"\",\"backend\":\"\",", 27) == 0,
+	    "empty texts after longer ones");
+	is_str(str("", 0), "\"\"", "empty string");
+
+	memset(&sh, 0, sizeof(sh));
+	sh.uniqc_task_id.p = "u";
+	sh.uniqc_task_id.len = 1;
+	sh.error_message.p = "e\n";
+	sh.error_message.len = 2;
+	sh.shard_index = 2;
+	buf_reset(&b);
+	jsonw_shards_open(&b, "u", 1, 1);
+	jsonw_shard(&b, &sh);
+	jsonw_shards_close(&b);
+	is_str(b.p, "{\"task_id\":\"u\",\"shard_count\":1,\"shards\":["
+	    "{\"uniqc_task_id\":\"u\",\"shard_index\":2,\"platform_task_id\":null,"
+	    "\"backend\":null,\"circuit_count\":0,\"sub_index_offset\":0,"
+	    "\"status\":null,\"error_message\":\"e\\n\",\"submit_time\":"
+	    "\"2000-01-01T00:00:00+00:00\",\"update_time\":"
+	    "\"2000-01-01T00:00:00+00:00\"}]}", "shards, null texts");
+
+	buf_reset(&b);
+	jsonw_list_open(&b);
+	memset(&e, 0, sizeof(e));
+	e.total_null = e.archived = e.cursor = 1;
+	e.count = 7;
+	e.limit = -1;
+	jsonw_list_close(&b, &e);
+	is_str(b.p, "{\"tasks\":[],\"total\":null,\"count\":7,\"limit\":-1,"
+	    "\"offset\":0,\"next_cursor\":null}", "empty list, all members");
+
+	buf_reset(&b);
+	c = jsonw_counts_new(names, 2, n, 1);
+	jsonw_counts_backend(c, "be\"x", 4, n);
+	jsonw_counts_end(&b, c);
+	is_str(b.p, "{\"pending\":3,\"running\":4,\"total\":7,\"by_backend\":"
+	    "{\"be\\\"x\":{\"pending\":3,\"running\":4,\"total\":7}}}", "counts");
+
+	buf_reset(&b);
+	jsonw_moved(&b, "archived", &ok1, &none, &ok1);
+	is_str(b.p, "{\"archived\":[\"a/b\",\"c\\\"\"],\"missing\":[],\"count\":2,"
+	    "\"conflicts\":[\"a/b\",\"c\\\"\"]}", "bulk answer");
+	buf_reset(&b);
+	jsonw_lookup_open(&b);
+	jsonw_lookup_key(&b, 0, "a\0b", 3);
+	jsonw_null(&b);
+	jsonw_lookup_close(&b);
+	is_str(b.p, "{\"tasks\":{\"a\\u0000b\":null}}", "lookup key with NUL");
 }
 
 static char pyerr[128];
@@ -80,6 +240,9 @@ main(void)
 	is_str(str("\xc3\xa9\xe2\x80\xa8", 5), "\"\xc3\xa9\xe2\x80\xa8\"",
 	    "non-ASCII as UTF-8");
 	is_str(str("a\0b", 3), "\"a\\u0000b\"", "NUL escaped");
+	is_str(str("\xff\xc3(", 3), "\"\xff\xc3(\"", "bytes not UTF-8 copied");
+	escaping_is_pythons();
+	templates();
 
 	is_str(tm(0), "\"1970-01-01T00:00:00+00:00\"", "epoch, no fraction");
 	is_str(tm(1795884283120500LL), "\"2026-11-28T16:44:43.120500+00:00\"",
