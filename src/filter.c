@@ -235,27 +235,18 @@ literal(const struct req *r, struct buf *err, const char *name,
 }
 
 /*
- * Reads the 4.1 parameters of r.  Returns APP_OK; APP_INVALID with the
- * 422 items appended to err (opened when empty, closed by the caller);
- * APP_BADREQ for a cursor that is not these filters' (the caller sets
- * the detail); APP_NOMEM.
+ * status and backend (2.1: ignored on /api/tasks/counts), and whether
+ * any 4.1/4.2 parameter is present (f->extended).
  */
-enum app_err
-filter_parse(struct filter *f, const struct req *r, struct buf *err)
+static void
+parse_plain(struct filter *f, const struct req *r)
 {
 	static const char *const ext[] = {
 		"status_in", "backend_in", "has_result", "metadata", "order",
 		"cursor", "total"
 	};
-	const struct str *s, *cur = NULL, *off;
-	struct buf	 msg;
 	size_t		 i;
-	int		 bad = 0, nm, pre = err->len > 0;
-	int64_t		 us, o = 0;
 
-	f->digest = 0xcbf29ce484222325ULL;
-	dig(f, f->archived ? "archive" : "tasks", "", 0);
-	/* On /api/tasks/counts status and backend stay ignored (2.1). */
 	f->status = f->counts ? NULL : req_query(r, "status");
 	f->backend = f->counts ? NULL : req_query(r, "backend");
 	if ((f->status != NULL && f->status->bad) ||
@@ -273,6 +264,14 @@ filter_parse(struct filter *f, const struct req *r, struct buf *err)
 	for (i = 0; i < FILTER_NTIME; i++)
 		if ((f->archived || i < 4) && req_query(r, tnames[i]) != NULL)
 			f->extended = 1;
+}
+
+/* status_in, backend_in and has_result; sets *bad on a 422 item. */
+static void
+parse_sets(struct filter *f, const struct req *r, struct buf *err, int *bad)
+{
+	const struct str *s;
+
 	if ((s = req_query(r, "status_in")) != NULL) {
 		f->has_status_in = 1;
 		split_list(f, s, &f->status_in);
@@ -287,10 +286,20 @@ filter_parse(struct filter *f, const struct req *r, struct buf *err)
 		if (!req_parse_bool(s->p, s->len, &f->has_result)) {
 			qerr(err, "bool_parsing", "has_result", "Input should be "
 			    "a valid boolean, unable to interpret input", s);
-			bad = 1;
+			*bad = 1;
 		} else
 			dig(f, "has_result", f->has_result ? "1" : "0", 1);
 	}
+}
+
+/* The time bounds (archived_* on the archive only); *bad on a 422 item. */
+static void
+parse_times(struct filter *f, const struct req *r, struct buf *err, int *bad)
+{
+	const struct str *s;
+	size_t		 i;
+	int64_t		 us;
+
 	for (i = 0; i < FILTER_NTIME; i++) {
 		if ((!f->archived && i >= 4) ||
 		    (s = req_query(r, tnames[i])) == NULL)
@@ -299,28 +308,58 @@ filter_parse(struct filter *f, const struct req *r, struct buf *err)
 			qerr(err, "datetime_from_date_parsing", tnames[i],
 			    "Input should be a valid datetime or date, invalid "
 			    "date-time format", s);
-			bad = 1;
+			*bad = 1;
 			continue;
 		}
 		f->tset[i] = 1;
 		f->t[i] = us - PG_EPOCH_US;
 		dig(f, tnames[i], &f->t[i], sizeof(f->t[i]));
 	}
-	if ((s = req_query(r, "metadata")) != NULL) {
-		buf_init(&msg);
-		if (!jsonw_query_json(s->p, s->len, &f->meta, &nm, &msg)) {
-			qerr(err, "json_invalid", "metadata",
-			    msg.p ? msg.p : "Invalid JSON", s);
-			bad = 1;
-		} else {
-			f->has_meta = 1;
-			if (nm || s->bad)
-				f->nomatch = 1;
-			dig(f, "metadata", f->meta.p ? f->meta.p : "",
-			    f->meta.len);
-		}
-		buf_free(&msg);
+}
+
+/* metadata: JSON for containment; *bad on a 422 item. */
+static void
+parse_meta(struct filter *f, const struct req *r, struct buf *err, int *bad)
+{
+	const struct str *s;
+	struct buf	 msg;
+	int		 nm;
+
+	if ((s = req_query(r, "metadata")) == NULL)
+		return;
+	buf_init(&msg);
+	if (!jsonw_query_json(s->p, s->len, &f->meta, &nm, &msg)) {
+		qerr(err, "json_invalid", "metadata",
+		    msg.p ? msg.p : "Invalid JSON", s);
+		*bad = 1;
+	} else {
+		f->has_meta = 1;
+		if (nm || s->bad)
+			f->nomatch = 1;
+		dig(f, "metadata", f->meta.p ? f->meta.p : "", f->meta.len);
 	}
+	buf_free(&msg);
+}
+
+/*
+ * Reads the 4.1 parameters of r.  Returns APP_OK; APP_INVALID with the
+ * 422 items appended to err (opened when empty, closed by the caller);
+ * APP_BADREQ for a cursor that is not these filters' (the caller sets
+ * the detail); APP_NOMEM.
+ */
+enum app_err
+filter_parse(struct filter *f, const struct req *r, struct buf *err)
+{
+	const struct str *cur = NULL, *off;
+	int		 bad = 0, pre = err->len > 0;
+	int64_t		 o = 0;
+
+	f->digest = 0xcbf29ce484222325ULL;
+	dig(f, f->archived ? "archive" : "tasks", "", 0);
+	parse_plain(f, r);
+	parse_sets(f, r, err, &bad);
+	parse_times(f, r, err, &bad);
+	parse_meta(f, r, err, &bad);
 	if (f->counts) {
 		f->by_backend = literal(r, err, "by", "backend", NULL,
 		    "Input should be 'backend'", &bad);
@@ -331,7 +370,6 @@ filter_parse(struct filter *f, const struct req *r, struct buf *err)
 	dig(f, "order", f->asc ? "a" : "d", 1);
 	cur = req_query(r, "cursor");
 	off = req_query(r, "offset");
-
 	if (cur != NULL && off != NULL && req_parse_int(off->p, off->len, &o) &&
 	    o != 0) {
 		qerr(err, "value_error", "cursor", "Value error, cursor cannot "
