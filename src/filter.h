@@ -49,6 +49,7 @@ struct filter {
 	int		 len[FILTER_MAXP], fmt[FILTER_MAXP];
 	char		 bin[FILTER_MAXP][8];
 	char		 num[4][24];
+	int		 slot[32];	/* the $n of each value (filter_sql.c) */
 	/* status_in values one by one (FILTER_MERGE at most, else -1). */
 	int		 nsin;
 	size_t		 sin_off[FILTER_MERGE];

@@ -289,38 +289,44 @@ jsonw_parse_ids(const char *body, size_t len, int have_body,
 	    NULL, err);
 }
 
-/*
- * jsonw_parse_ids, and with bk set the by-filter form of SPEC 4.5: a
- * body with "filter" fills bk (bk->given set; free with
- * jsonw_filter_free whatever this returns) instead of the ids.
- *
- * Longer than 80 lines on purpose: one pass over the body in the order
- * pydantic reports (content type, JSON, object, task_ids, each item),
- * sharing the scanner position and the 422 buffer; cut into parts it
- * would pass the same half-dozen cursors between them.
- */
-enum app_err
-jsonw_parse_bulk(const char *body, size_t len, int have_body,
-    const char *ctype, size_t max_ids, struct jsonw_ids *out,
-    struct jsonw_filter *bk, struct buf *err)
+/* Ends a 422 of one item: returns APP_INVALID, or APP_NOMEM if err ran out. */
+static enum app_err
+one_item_end(struct buf *err)
 {
-	struct pj	 p;
-	struct buf	 t;
-	struct str	*ids;
-	size_t		 i, e, n = 0, cap = 0, nbad = 0, tv = SIZE_MAX;
-	size_t		 fv = SIZE_MAX;
-	int		 perr = 0, lone;
-	enum app_err	 rc = APP_OK;
+	buf_adds(err, "}]}");
+	return err->oom ? APP_NOMEM : APP_INVALID;
+}
 
-	out->ids = NULL;
-	out->n = 0;
-	buf_reset(err);
-	if (!have_body || len == 0) {
-		jsonw_berr_open(err, "missing");
-		jsonw_berr_close(err, "Field required");
-		buf_adds(err, "null}]}");
-		return err->oom ? APP_NOMEM : APP_INVALID;
-	}
+/* The 422 of a body that is not given (or is null): returns as one_item_end. */
+static enum app_err
+body_missing(struct buf *err)
+{
+	jsonw_berr_open(err, "missing");
+	jsonw_berr_close(err, "Field required");
+	buf_adds(err, "null");
+	return one_item_end(err);
+}
+
+/* Opens the 422 item of a body that is not an object (its input follows). */
+static void
+not_object_open(struct buf *err)
+{
+	jsonw_berr_open(err, "model_attributes_type");
+	jsonw_berr_close(err, "Input should be a valid dictionary or "
+	    "object to extract fields from");
+}
+
+/*
+ * The checks before the JSON: a body given, UTF-8, a JSON content type.
+ * Returns APP_OK, APP_INVALID with the 422 in err, APP_BADREQ (not
+ * UTF-8) or APP_NOMEM.
+ */
+static enum app_err
+check_raw(const char *body, size_t len, int have_body, const char *ctype,
+    struct buf *err)
+{
+	if (!have_body || len == 0)
+		return body_missing(err);
 	if (!req_utf8_valid(body, len))
 		return APP_BADREQ;
 	if (ctype == NULL || !jsonw_is_json_type(ctype)) {
@@ -329,150 +335,234 @@ jsonw_parse_bulk(const char *body, size_t len, int have_body,
 		 * all is not JSON either (FastAPI since 0.132; before, it
 		 * parsed such a body as JSON).
 		 */
-		jsonw_berr_open(err, "model_attributes_type");
-		jsonw_berr_close(err, "Input should be a valid dictionary or "
-		    "object to extract fields from");
+		not_object_open(err);
 		jsonw_str(err, body, len);
-		buf_adds(err, "}]}");
-		return err->oom ? APP_NOMEM : APP_INVALID;
+		return one_item_end(err);
 	}
+	return APP_OK;
+}
+
+/*
+ * Checks body[0..len) with Python's grammar (p set over it, a byte order
+ * mark dropped) and that it is an object, at *obj.  Returns APP_OK,
+ * APP_INVALID with the 422 in err, or APP_NOMEM.
+ */
+static enum app_err
+check_json(struct pj *p, const char *body, size_t len, size_t *obj,
+    struct buf *err)
+{
+	size_t	 i;
+	int	 perr = 0;
+
 	/* Python's json.loads(bytes) drops a UTF-8 byte order mark. */
 	if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) {
 		body += 3;
 		len -= 3;
 	}
-	memset(&p, 0, sizeof(p));
-	p.s = body;
-	p.n = len;
-	(void)jsonw_pj_parse(&p, &perr);
+	memset(p, 0, sizeof(*p));
+	p->s = body;
+	p->n = len;
+	(void)jsonw_pj_parse(p, &perr);
 	if (perr != 0) {
 		jsonw_berr_open(err, "json_invalid");
 		buf_addc(err, ',');
-		buf_addu(err, jsonw_char_offset(body, p.errpos));
+		buf_addu(err, jsonw_char_offset(body, p->errpos));
 		jsonw_berr_close(err, "JSON decode error");
 		buf_adds(err, "{},\"ctx\":{\"error\":");
-		jsonw_strz(err, p.errmsg);
-		buf_adds(err, "}}]}");
-		return err->oom ? APP_NOMEM : APP_INVALID;
+		jsonw_strz(err, p->errmsg);
+		buf_addc(err, '}');
+		return one_item_end(err);
 	}
-	/* Valid JSON from here on: the walk below needs no checks. */
-	i = jsonw_pj_ws(&p, 0);
-	if (jsonw_lit(&p, i, "null")) {
-		jsonw_berr_open(err, "missing");
-		jsonw_berr_close(err, "Field required");
-		buf_adds(err, "null}]}");
-		return err->oom ? APP_NOMEM : APP_INVALID;
-	}
+	/* Valid JSON from here on: the walks need no checks. */
+	i = jsonw_pj_ws(p, 0);
+	if (jsonw_lit(p, i, "null"))
+		return body_missing(err);
 	if (body[i] != '{') {
-		jsonw_berr_open(err, "model_attributes_type");
-		jsonw_berr_close(err, "Input should be a valid dictionary or "
-		    "object to extract fields from");
-		(void)echo_value(&p, i, err);
-		buf_adds(err, "}]}");
-		return err->oom ? APP_NOMEM : APP_INVALID;
+		not_object_open(err);
+		(void)echo_value(p, i, err);
+		return one_item_end(err);
 	}
-	/*
-	 * The last "task_ids" (and "filter") member wins, as in a Python
-	 * dict.
-	 */
-	i = jsonw_pj_ws(&p, i + 1);
-	while (body[i] != '}') {
+	*obj = i;
+	return APP_OK;
+}
+
+/*
+ * Walks the members of the object at s[i]: *tv and *fv are the offsets
+ * of the last "task_ids" and "filter" values, as in a Python dict
+ * (SIZE_MAX: not given; a null filter is not given).  Returns APP_OK or
+ * APP_NOMEM.
+ */
+static enum app_err
+find_members(struct pj *p, size_t i, size_t *tv, size_t *fv)
+{
+	struct buf	 t;
+	size_t		 e;
+	int		 lone;
+
+	i = jsonw_pj_ws(p, i + 1);
+	while (p->s[i] != '}') {
 		lone = 0;
 		buf_init(&t);
-		e = string_text(&p, i, &t, &lone);
+		e = string_text(p, i, &t, &lone);
 		if (t.oom) {
 			buf_free(&t);
 			return APP_NOMEM;
 		}
-		i = jsonw_pj_ws(&p, jsonw_pj_ws(&p, e) + 1);
+		i = jsonw_pj_ws(p, jsonw_pj_ws(p, e) + 1);
 		if (t.len == 8 && memcmp(t.p, "task_ids", 8) == 0)
-			tv = i;
+			*tv = i;
 		else if (t.len == 6 && memcmp(t.p, "filter", 6) == 0)
-			fv = jsonw_lit(&p, i, "null") ? SIZE_MAX : i;
+			*fv = jsonw_lit(p, i, "null") ? SIZE_MAX : i;
 		buf_free(&t);
-		i = jsonw_pj_ws(&p, skip_value(&p, i));
-		if (body[i] == ',')
-			i = jsonw_pj_ws(&p, i + 1);
+		i = jsonw_pj_ws(p, skip_value(p, i));
+		if (p->s[i] == ',')
+			i = jsonw_pj_ws(p, i + 1);
 	}
-	if (bk != NULL && fv != SIZE_MAX) {
-		bk->given = 1;
-		if (len <= JSONW_MAX_FILTER_BODY)
-			return jsonw_bulk_filter(&p, bk, err);
-		if (tv == SIZE_MAX)
-			return APP_TOOBIG;	/* the caller says why */
-		/* Both forms: the 422 needs no tree (as in parse_filter). */
-		jsonw_berr_open(err, "value_error");
-		jsonw_berr_close(err, "Value error, give task_ids or filter, "
-		    "not both");
-		(void)echo_value(&p, jsonw_pj_ws(&p, 0), err);
-		buf_adds(err, "}]}");
-		return err->oom ? APP_NOMEM : APP_INVALID;
+	return APP_OK;
+}
+
+/*
+ * The by-filter form (bk->given set): built as a tree by
+ * jsonw_bulk_filter when the body is small enough; have_ids when
+ * "task_ids" is given too.  Returns as jsonw_parse_bulk.
+ */
+static enum app_err
+by_filter(struct pj *p, int have_ids, struct jsonw_filter *bk,
+    struct buf *err)
+{
+	bk->given = 1;
+	if (p->n <= JSONW_MAX_FILTER_BODY)
+		return jsonw_bulk_filter(p, bk, err);
+	if (!have_ids)
+		return APP_TOOBIG;	/* the caller says why */
+	/* Both forms: the 422 needs no tree (as in parse_filter). */
+	jsonw_berr_open(err, "value_error");
+	jsonw_berr_close(err, "Value error, give task_ids or filter, "
+	    "not both");
+	(void)echo_value(p, jsonw_pj_ws(p, 0), err);
+	return one_item_end(err);
+}
+
+/*
+ * The string at s[i] appended to out (*cap its room; a lone surrogate
+ * marks it bad), *end past it.  Returns APP_OK or APP_NOMEM.
+ */
+static enum app_err
+add_id(struct pj *p, size_t i, struct jsonw_ids *out, size_t *cap,
+    size_t *end)
+{
+	struct buf	 t;
+	struct str	*ids;
+	int		 lone = 0;
+
+	if (out->n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		if ((ids = reallocarray(out->ids, *cap, sizeof(*ids))) == NULL)
+			return APP_NOMEM;
+		out->ids = ids;
 	}
-	if (tv == SIZE_MAX)
-		return APP_OK;		/* defaults to [] */
-	if (body[tv] != '[') {
+	buf_init(&t);
+	*end = string_text(p, i, &t, &lone);
+	if (t.oom || !req_str_set(&out->ids[out->n], t.p, t.len)) {
+		buf_free(&t);
+		return APP_NOMEM;
+	}
+	buf_free(&t);
+	/* Lone surrogates cannot be stored: no such id. */
+	if (lone)
+		out->ids[out->n].bad = 1;
+	out->n++;
+	return APP_OK;
+}
+
+/* Writes the string_type item of task_ids[n], at s[i]; returns its end. */
+static size_t
+item_error(struct pj *p, size_t i, size_t n, struct buf *err)
+{
+	size_t	 e;
+
+	jsonw_berr_open(err, "string_type");
+	buf_adds(err, ",\"task_ids\",");
+	buf_addu(err, n);
+	jsonw_berr_close(err, "Input should be a valid string");
+	e = echo_value(p, i, err);
+	buf_addc(err, '}');
+	return e;
+}
+
+/*
+ * The task_ids value at s[tv] into out: a list of at most max_ids
+ * strings.  Returns APP_OK, APP_INVALID with the 422 in err (at most
+ * JSONW_MAX_ITEM_ERRORS items), APP_TOOBIG as soon as the list holds
+ * more, or APP_NOMEM; out holds what was taken, whatever it returns.
+ */
+static enum app_err
+take_ids(struct pj *p, size_t tv, size_t max_ids, struct jsonw_ids *out,
+    struct buf *err)
+{
+	size_t		 i, e, n = 0, cap = 0, nbad = 0;
+	enum app_err	 rc;
+
+	if (p->s[tv] != '[') {
 		jsonw_berr_open(err, "list_type");
 		buf_adds(err, ",\"task_ids\"");
 		jsonw_berr_close(err, "Input should be a valid list");
-		(void)echo_value(&p, tv, err);
-		buf_adds(err, "}]}");
-		return err->oom ? APP_NOMEM : APP_INVALID;
+		(void)echo_value(p, tv, err);
+		return one_item_end(err);
 	}
-	for (i = jsonw_pj_ws(&p, tv + 1); body[i] != ']'; n++) {
-		if (n == max_ids) {
-			rc = APP_TOOBIG;	/* before reading any further */
-			goto out;
-		}
-		if (body[i] != '"') {
-			if (++nbad <= JSONW_MAX_ITEM_ERRORS) {
-				jsonw_berr_open(err, "string_type");
-				buf_adds(err, ",\"task_ids\",");
-				buf_addu(err, n);
-				jsonw_berr_close(err, "Input should be a valid string");
-				e = echo_value(&p, i, err);
-				buf_addc(err, '}');
-			} else
-				e = skip_value(&p, i);
+	for (i = jsonw_pj_ws(p, tv + 1); p->s[i] != ']'; n++) {
+		if (n == max_ids)
+			return APP_TOOBIG;	/* before reading any further */
+		if (p->s[i] != '"') {
+			if (++nbad <= JSONW_MAX_ITEM_ERRORS)
+				e = item_error(p, i, n, err);
+			else
+				e = skip_value(p, i);
 		} else if (nbad > 0)
-			e = skip_value(&p, i);
-		else {
-			if (out->n == cap) {
-				cap = cap ? cap * 2 : 16;
-				if ((ids = reallocarray(out->ids, cap,
-				    sizeof(*ids))) == NULL) {
-					rc = APP_NOMEM;
-					goto out;
-				}
-				out->ids = ids;
-			}
-			lone = 0;
-			buf_init(&t);
-			e = string_text(&p, i, &t, &lone);
-			if (t.oom || !req_str_set(&out->ids[out->n], t.p,
-			    t.len)) {
-				buf_free(&t);
-				rc = APP_NOMEM;
-				goto out;
-			}
-			buf_free(&t);
-			/* Lone surrogates cannot be stored: no such id. */
-			if (lone)
-				out->ids[out->n].bad = 1;
-			out->n++;
-		}
-		i = jsonw_pj_ws(&p, e);
-		if (body[i] == ',')
-			i = jsonw_pj_ws(&p, i + 1);
-		if (err->oom) {
-			rc = APP_NOMEM;
-			goto out;
-		}
+			e = skip_value(p, i);
+		else if ((rc = add_id(p, i, out, &cap, &e)) != APP_OK)
+			return rc;
+		i = jsonw_pj_ws(p, e);
+		if (p->s[i] == ',')
+			i = jsonw_pj_ws(p, i + 1);
+		if (err->oom)
+			return APP_NOMEM;
 	}
 	if (nbad > 0) {
 		buf_adds(err, "]}");
-		rc = APP_INVALID;
+		return APP_INVALID;
 	}
-out:
+	return APP_OK;
+}
+
+/*
+ * jsonw_parse_ids, and with bk set the by-filter form of SPEC 4.5: a
+ * body with "filter" fills bk (bk->given set; free with
+ * jsonw_filter_free whatever this returns) instead of the ids.  The
+ * steps go in the order pydantic reports: content type, JSON, object,
+ * task_ids, each item.
+ */
+enum app_err
+jsonw_parse_bulk(const char *body, size_t len, int have_body,
+    const char *ctype, size_t max_ids, struct jsonw_ids *out,
+    struct jsonw_filter *bk, struct buf *err)
+{
+	struct pj	 p;
+	size_t		 i = 0, tv = SIZE_MAX, fv = SIZE_MAX;
+	enum app_err	 rc;
+
+	out->ids = NULL;
+	out->n = 0;
+	buf_reset(err);
+	if ((rc = check_raw(body, len, have_body, ctype, err)) != APP_OK ||
+	    (rc = check_json(&p, body, len, &i, err)) != APP_OK ||
+	    (rc = find_members(&p, i, &tv, &fv)) != APP_OK)
+		return rc;
+	if (bk != NULL && fv != SIZE_MAX)
+		return by_filter(&p, tv != SIZE_MAX, bk, err);
+	if (tv == SIZE_MAX)
+		return APP_OK;		/* defaults to [] */
+	rc = take_ids(&p, tv, max_ids, out, err);
 	if (rc != APP_OK)
 		jsonw_ids_free(out);
 	if (rc == APP_TOOBIG)

@@ -20,7 +20,7 @@
 
 #include "jsonw_int.h"
 
-/* A by-filter bulk body (SPEC 4.5) is built as a tree: its size bound. */
+/* The filter's keys: their index k picks the case in filter_value(). */
 
 static const char *const fkeys[] = {
 	"status", "backend", "status_in", "backend_in", "has_result",
@@ -53,146 +53,185 @@ berr(struct buf *err, const char *type, const char *loc, const char *msg,
 }
 
 /*
- * The by-filter form of a bulk body (SPEC 4.5): "filter" (an object of
- * the 4.1 filters, unknown keys refused), "dry_run", "max_affected".
- * Returns APP_OK, APP_INVALID with the items in err (unclosed), or
- * APP_NOMEM.
- *
- * Longer than 80 lines on purpose: one loop over the filter's keys with
- * one case per key type (strings, lists, booleans, times, metadata), in
- * the order pydantic reports their errors; each case is a few lines
- * sharing the loc buffer and the error count.
+ * "status" or "backend" (fkeys[k], k < 2) into f; loc its 422 location.
+ * Returns APP_OK, APP_INVALID with an item in err, or APP_NOMEM.
  */
 static enum app_err
-parse_filter(json_object *root, json_object *flt, struct jsonw_filter *f,
-    struct buf *err)
+filter_str(struct jsonw_filter *f, size_t k, json_object *val,
+    const char *loc, struct buf *err)
+{
+	if (!json_object_is_type(val, json_type_string)) {
+		berr(err, "string_type", loc, "Input should be a valid string",
+		    val);
+		return APP_INVALID;
+	}
+	if (!take_str(k == 0 ? &f->status : &f->backend, val))
+		return APP_NOMEM;
+	if (k == 0)
+		f->has_status = 1;
+	else
+		f->has_backend = 1;
+	return APP_OK;
+}
+
+/*
+ * "status_in" or "backend_in" (fkeys[k], k 2 or 3) into f, each item
+ * checked; loc its 422 location (restored).  Returns APP_OK, APP_INVALID
+ * with the items in err, or APP_NOMEM.
+ */
+static enum app_err
+filter_list(struct jsonw_filter *f, size_t k, json_object *val,
+    struct buf *loc, struct buf *err)
+{
+	struct str	**list = k == 2 ? &f->status_in : &f->backend_in;
+	size_t		 *nl = k == 2 ? &f->nstatus_in : &f->nbackend_in;
+	size_t		 i, n, l0 = loc->len;
+	enum app_err	 rc = APP_OK;
+
+	if (!json_object_is_type(val, json_type_array)) {
+		berr(err, "list_type", loc->p, "Input should be a valid list",
+		    val);
+		return APP_INVALID;
+	}
+	n = json_object_array_length(val);
+	if ((*list = calloc(n + 1, sizeof(**list))) == NULL)
+		return APP_NOMEM;
+	if (k == 2)
+		f->has_status_in = 1;
+	else
+		f->has_backend_in = 1;
+	for (i = 0; i < n; i++) {
+		json_object *it = json_object_array_get_idx(val, i);
+
+		if (!json_object_is_type(it, json_type_string)) {
+			buf_addc(loc, ',');
+			buf_addu(loc, i);
+			berr(err, "string_type", loc->p, "Input should be a "
+			    "valid string", it);
+			loc->len = l0;
+			loc->p[l0] = '\0';
+			rc = APP_INVALID;
+			continue;
+		}
+		if (!take_str(&(*list)[(*nl)++], it))
+			return APP_NOMEM;
+	}
+	return rc;
+}
+
+/*
+ * A time filter (fkeys[k], 5 <= k < 9) into f; loc its 422 location.
+ * Returns APP_OK or APP_INVALID with an item in err.
+ */
+static enum app_err
+filter_time(struct jsonw_filter *f, size_t k, json_object *val,
+    const char *loc, struct buf *err)
+{
+	int64_t	 us;
+
+	if (!json_object_is_type(val, json_type_string)) {
+		berr(err, "datetime_type", loc, "Input should be a valid "
+		    "datetime", val);
+		return APP_INVALID;
+	}
+	if (!req_parse_datetime(json_object_get_string(val),
+	    (size_t)json_object_get_string_len(val), &us)) {
+		berr(err, "datetime_from_date_parsing", loc, "Input should be "
+		    "a valid datetime or date, invalid date-time format", val);
+		return APP_INVALID;
+	}
+	f->tset[k - 5] = 1;
+	f->t[k - 5] = us;
+	return APP_OK;
+}
+
+/*
+ * The value (not null) of fkeys[k] into f; loc its 422 location.
+ * Returns APP_OK, APP_INVALID with the items in err, or APP_NOMEM (a
+ * metadata value out of memory shows as f->meta.oom).
+ */
+static enum app_err
+filter_value(struct jsonw_filter *f, size_t k, json_object *val,
+    struct buf *loc, struct buf *err)
+{
+	if (k < 2)
+		return filter_str(f, k, val, loc->p, err);
+	if (k < 4)
+		return filter_list(f, k, val, loc, err);
+	if (k == 4) {
+		if (!json_object_is_type(val, json_type_boolean)) {
+			berr(err, "bool_type", loc->p, "Input should be a "
+			    "valid boolean", val);
+			return APP_INVALID;
+		}
+		f->has_result = json_object_get_boolean(val);
+		return APP_OK;
+	}
+	if (k < 9)
+		return filter_time(f, k, val, loc->p, err);
+	buf_init(&f->meta);
+	jsonw_put_value(&f->meta, val);
+	f->has_meta = 1;
+	f->meta_nomatch = jsonw_unstorable(val);
+	return APP_OK;
+}
+
+/*
+ * The members of the filter object flt into f, in the order pydantic
+ * reports their errors (unknown keys refused, null ones not given).
+ * Returns APP_OK, APP_INVALID with the items in err, or APP_NOMEM.
+ */
+static enum app_err
+filter_keys(json_object *flt, struct jsonw_filter *f, struct buf *err)
+{
+	struct buf	 loc;
+	size_t		 k;
+	enum app_err	 rc = APP_OK, r;
+
+	buf_init(&loc);
+	json_object_object_foreach(flt, key, val) {
+		for (k = 0; k < NELEM(fkeys); k++)
+			if (strcmp(key, fkeys[k]) == 0)
+				break;
+		buf_reset(&loc);
+		buf_adds(&loc, ",\"filter\",");
+		if (k == NELEM(fkeys)) {
+			jsonw_put_key(&loc, key);
+			berr(err, "extra_forbidden", loc.p, "Extra inputs are "
+			    "not permitted", val);
+			rc = APP_INVALID;
+			continue;
+		}
+		jsonw_strz(&loc, key);
+		if (val == NULL)
+			continue;	/* null: not given */
+		if ((r = filter_value(f, k, val, &loc, err)) == APP_NOMEM) {
+			rc = r;
+			break;
+		}
+		if (r == APP_INVALID)
+			rc = r;
+	}
+	buf_free(&loc);
+	return rc;
+}
+
+/*
+ * "dry_run" and "max_affected" (required unless dry_run) into f.
+ * Returns APP_OK or APP_INVALID with the items in err.
+ */
+static enum app_err
+filter_options(json_object *root, struct jsonw_filter *f, struct buf *err)
 {
 	json_object	*v;
-	struct buf	 loc;
-	size_t		 i, k, n;
-	int		 bad = 0, b;
-	int64_t		 us;
+	enum app_err	 rc = APP_OK;
+	int		 b;
 
-	f->given = 1;
-	f->has_result = -1;
-	buf_init(&loc);
-	if (json_object_object_get_ex(root, "task_ids", &v)) {
-		jsonw_berr_open(err, "value_error");
-		jsonw_berr_close(err, "Value error, give task_ids or filter, not both");
-		jsonw_put_value(err, root);
-		buf_addc(err, '}');
-		bad = 1;
-	}
-	if (!json_object_is_type(flt, json_type_object)) {
-		berr(err, "model_attributes_type", ",\"filter\"", "Input should "
-		    "be a valid dictionary or object to extract fields from", flt);
-		bad = 1;
-	} else {
-		json_object_object_foreach(flt, key, val) {
-			for (k = 0; k < NELEM(fkeys); k++)
-				if (strcmp(key, fkeys[k]) == 0)
-					break;
-			buf_reset(&loc);
-			buf_adds(&loc, ",\"filter\",");
-			if (k == NELEM(fkeys)) {
-				jsonw_put_key(&loc, key);
-				berr(err, "extra_forbidden", loc.p, "Extra inputs "
-				    "are not permitted", val);
-				bad = 1;
-				continue;
-			}
-			jsonw_strz(&loc, key);
-			if (val == NULL)
-				continue;	/* null: not given */
-			if (k < 2) {
-				if (!json_object_is_type(val, json_type_string)) {
-					berr(err, "string_type", loc.p, "Input "
-					    "should be a valid string", val);
-					bad = 1;
-				} else if (!take_str(k == 0 ? &f->status :
-				    &f->backend, val))
-					goto nomem;
-				else if (k == 0)
-					f->has_status = 1;
-				else
-					f->has_backend = 1;
-			} else if (k < 4) {
-				struct str	**list = k == 2 ? &f->status_in :
-				    &f->backend_in;
-				size_t		 *nl = k == 2 ? &f->nstatus_in :
-				    &f->nbackend_in;
-
-				if (!json_object_is_type(val, json_type_array)) {
-					berr(err, "list_type", loc.p, "Input "
-					    "should be a valid list", val);
-					bad = 1;
-					continue;
-				}
-				n = json_object_array_length(val);
-				if ((*list = calloc(n + 1, sizeof(**list))) == NULL)
-					goto nomem;
-				if (k == 2)
-					f->has_status_in = 1;
-				else
-					f->has_backend_in = 1;
-				for (i = 0; i < n; i++) {
-					json_object *it =
-					    json_object_array_get_idx(val, i);
-
-					if (!json_object_is_type(it,
-					    json_type_string)) {
-						size_t	 l0 = loc.len;
-
-						buf_addc(&loc, ',');
-						buf_addu(&loc, i);
-						berr(err, "string_type", loc.p,
-						    "Input should be a valid "
-						    "string", it);
-						loc.len = l0;
-						loc.p[l0] = '\0';
-						bad = 1;
-						continue;
-					}
-					if (!take_str(&(*list)[(*nl)++], it))
-						goto nomem;
-				}
-			} else if (k == 4) {
-				if (!json_object_is_type(val, json_type_boolean)) {
-					berr(err, "bool_type", loc.p, "Input "
-					    "should be a valid boolean", val);
-					bad = 1;
-				} else
-					f->has_result = json_object_get_boolean(val);
-			} else if (k < 9) {
-				if (!json_object_is_type(val, json_type_string)) {
-					berr(err, "datetime_type", loc.p, "Input "
-					    "should be a valid datetime", val);
-					bad = 1;
-				} else if (!req_parse_datetime(
-				    json_object_get_string(val),
-				    (size_t)json_object_get_string_len(val), &us)) {
-					berr(err, "datetime_from_date_parsing",
-					    loc.p, "Input should be a valid "
-					    "datetime or date, invalid date-time "
-					    "format", val);
-					bad = 1;
-				} else {
-					f->tset[k - 5] = 1;
-					f->t[k - 5] = us;
-				}
-			} else {
-				buf_init(&f->meta);
-				jsonw_put_value(&f->meta, val);
-				f->has_meta = 1;
-				f->meta_nomatch = jsonw_unstorable(val);
-			}
-		}
-	}
 	if (json_object_object_get_ex(root, "dry_run", &v) && v != NULL) {
 		if (!json_object_is_type(v, json_type_boolean)) {
 			berr(err, "bool_type", ",\"dry_run\"", "Input should be "
 			    "a valid boolean", v);
-			bad = 1;
+			rc = APP_INVALID;
 		} else
 			f->dry_run = json_object_get_boolean(v);
 	}
@@ -201,23 +240,55 @@ parse_filter(json_object *root, json_object *flt, struct jsonw_filter *f,
 	    json_object_get_int64(v) < 0)) {
 		berr(err, "int_type", ",\"max_affected\"", "Input should be a "
 		    "valid integer greater than or equal to 0", v);
-		bad = 1;
+		rc = APP_INVALID;
 	} else if (b) {
 		f->has_max = 1;
 		f->max_affected = json_object_get_int64(v);
 	} else if (!f->dry_run) {
 		berr(err, "missing", ",\"max_affected\"", "Field required",
 		    root);
-		bad = 1;
+		rc = APP_INVALID;
 	}
-	buf_free(&loc);
+	return rc;
+}
+
+/*
+ * The by-filter form of a bulk body (SPEC 4.5): "filter" (an object of
+ * the 4.1 filters, unknown keys refused), "dry_run", "max_affected".
+ * Returns APP_OK, APP_INVALID with the items in err (unclosed), or
+ * APP_NOMEM.
+ */
+static enum app_err
+parse_filter(json_object *root, json_object *flt, struct jsonw_filter *f,
+    struct buf *err)
+{
+	json_object	*v;
+	enum app_err	 rc = APP_OK, r;
+
+	f->given = 1;
+	f->has_result = -1;
+	if (json_object_object_get_ex(root, "task_ids", &v)) {
+		berr(err, "value_error", "", "Value error, give task_ids or "
+		    "filter, not both", root);
+		rc = APP_INVALID;
+	}
+	if (!json_object_is_type(flt, json_type_object)) {
+		berr(err, "model_attributes_type", ",\"filter\"", "Input should "
+		    "be a valid dictionary or object to extract fields from", flt);
+		rc = APP_INVALID;
+	} else {
+		if ((r = filter_keys(flt, f, err)) == APP_NOMEM)
+			return APP_NOMEM;
+		if (r == APP_INVALID)
+			rc = APP_INVALID;
+	}
+	if (filter_options(root, f, err) != APP_OK)
+		rc = APP_INVALID;
 	if (f->meta.oom)
 		return APP_NOMEM;
-	return bad ? APP_INVALID : APP_OK;
-nomem:
-	buf_free(&loc);
-	return APP_NOMEM;
+	return rc;
 }
+
 
 void
 jsonw_filter_free(struct jsonw_filter *f)

@@ -242,10 +242,62 @@ add_member(json_object *o, json_object *k, json_object *v)
 }
 
 /*
+ * An object member's key at s[*idx] and its ':' (*idx past them and the
+ * blanks after), the key in *k when building.  Returns 1, or 0 with
+ * *err set (1: JSON error, p->errmsg set; 2: no memory).
+ */
+static int
+pj_member_key(struct pj *p, size_t *idx, json_object **k, int *err)
+{
+	size_t	 i = *idx;
+	int	 e2 = 0;
+
+	if (i >= p->n || p->s[i] != '"') {
+		*err = 1;
+		return pj_fail(p, "Expecting property name enclosed in double "
+		    "quotes", i);
+	}
+	*k = pj_string(p, &i, &e2);
+	if (e2) {
+		*err = e2;
+		return 0;
+	}
+	i = jsonw_pj_ws(p, i);
+	if (i >= p->n || p->s[i] != ':') {
+		json_object_put(*k);
+		*k = NULL;
+		*err = 1;
+		return pj_fail(p, "Expecting ':' delimiter", i);
+	}
+	*idx = jsonw_pj_ws(p, i + 1);
+	return 1;
+}
+
+/*
+ * When building, v added to o (under key k for an object); k is
+ * dropped.  Returns 1, or 0 for no memory (v dropped too).
+ */
+static int
+pj_add(struct pj *p, json_object *o, json_object *k, json_object *v, int obj)
+{
+	int	 rc;
+
+	if (!p->build)
+		return 1;
+	rc = obj ? add_member(o, k, v) : json_object_array_add(o, v);
+	json_object_put(k);
+	if (rc != 0) {
+		json_object_put(v);
+		return 0;
+	}
+	return 1;
+}
+
+/*
  * An object (obj set) or array at s[*idx], with Python's messages for
- * each way it can be malformed; builds it when p->build.  Over 80 lines
- * because the object and the array share one loop (the member and the
- * element differ only in the key part), as in Python's scanner.
+ * each way it can be malformed; builds it when p->build.  The object and
+ * the array share one loop (they differ only in the key part), as in
+ * Python's scanner.
  */
 static json_object *
 pj_container(struct pj *p, size_t *idx, int *err, int obj)
@@ -272,26 +324,8 @@ pj_container(struct pj *p, size_t *idx, int *err, int obj)
 	}
 	for (;;) {
 		k = NULL;
-		if (obj) {
-			if (i >= p->n || p->s[i] != '"') {
-				pj_fail(p, "Expecting property name enclosed "
-				    "in double quotes", i);
-				goto fail1;
-			}
-			e2 = 0;
-			k = pj_string(p, &i, &e2);
-			if (e2) {
-				*err = e2;
-				goto fail;
-			}
-			i = jsonw_pj_ws(p, i);
-			if (i >= p->n || p->s[i] != ':') {
-				json_object_put(k);
-				pj_fail(p, "Expecting ':' delimiter", i);
-				goto fail1;
-			}
-			i = jsonw_pj_ws(p, i + 1);
-		}
+		if (obj && !pj_member_key(p, &i, &k, err))
+			goto fail;
 		e2 = 0;
 		v = jsonw_pj_value(p, &i, &e2);
 		if (e2) {
@@ -299,19 +333,9 @@ pj_container(struct pj *p, size_t *idx, int *err, int obj)
 			*err = e2;
 			goto fail;
 		}
-		if (p->build) {
-			int	 rc;
-
-			if (obj)
-				rc = add_member(o, k, v);
-			else
-				rc = json_object_array_add(o, v);
-			json_object_put(k);
-			if (rc != 0) {
-				json_object_put(v);
-				*err = 2;
-				goto fail;
-			}
+		if (!pj_add(p, o, k, v, obj)) {
+			*err = 2;
+			goto fail;
 		}
 		i = jsonw_pj_ws(p, i);
 		if (i < p->n && p->s[i] == close) {
@@ -320,7 +344,8 @@ pj_container(struct pj *p, size_t *idx, int *err, int obj)
 		}
 		if (i >= p->n || p->s[i] != ',') {
 			pj_fail(p, "Expecting ',' delimiter", i);
-			goto fail1;
+			*err = 1;
+			goto fail;
 		}
 		i = jsonw_pj_ws(p, i + 1);
 	}
@@ -328,8 +353,6 @@ done:
 	p->depth--;
 	*idx = i;
 	return o;
-fail1:
-	*err = 1;
 fail:
 	json_object_put(o);
 	return NULL;

@@ -286,19 +286,22 @@ const struct db_stmt_def db_stmts[DB__MAX] = {
 	 * Batch lookup (SPEC 4.4): one summary row per distinct id, in
 	 * the order of first occurrence, the id last; an unknown id has
 	 * NULL summary columns.  An active task wins over an archived
-	 * copy of the same id.
+	 * copy of the same id.  Each table is read once with = ANY (one
+	 * index scan over the sorted ids) and joined to the ids by hash;
+	 * the archive only for the ids the active table does not hold.
 	 */
 	[DB_LOOKUP] = { "DB_LOOKUP", DB_L_LOOKUP,
 	    "WITH ids AS (SELECT u.id, min(u.ord) AS ord "
 	    "FROM unnest($1::text[]) WITH ORDINALITY AS u(id, ord) "
-	    "GROUP BY u.id) "
+	    "GROUP BY u.id), "
+	    "t AS (SELECT " TSUM " FROM tasks WHERE task_id = ANY ($1::text[])), "
+	    "a AS (SELECT " ASUM " FROM archived_tasks WHERE task_id = ANY "
+	    "(ARRAY(SELECT i.id FROM ids i LEFT JOIN t ON t.task_id = i.id "
+	    "WHERE t.task_id IS NULL))) "
 	    "SELECT x.task_id, x.backend, x.status, x.shots, x.submit_time, "
 	    "x.update_time, x.has_result, x.metadata, x.archived_at, i.id "
-	    "FROM ids i LEFT JOIN LATERAL ("
-	    "SELECT " TSUM ", 0 AS k FROM tasks t WHERE t.task_id = i.id "
-	    "UNION ALL SELECT " ASUM ", 1 FROM archived_tasks a "
-	    "WHERE a.task_id = i.id ORDER BY k LIMIT 1) x ON true "
-	    "ORDER BY i.ord", 1, DB_READ, -1 },
+	    "FROM ids i LEFT JOIN (SELECT * FROM t UNION ALL SELECT * FROM a) x "
+	    "ON x.task_id = i.id ORDER BY i.ord", 1, DB_READ, -1 },
 	[DB_ETAG] = { "DB_ETAG", DB_L_ETAG,
 	    "SELECT coalesce(sum(n) FILTER (WHERE slot >= 0), 0)"
 	    "::int8 AS changes, coalesce(max(n) FILTER (WHERE slot = -1), 0)"
@@ -329,6 +332,27 @@ const char *const db_frag[DB_F__MAX] = {
 	[DB_F_ARCHIVED_AFTER] = "archived_at > $%d::timestamptz",
 	[DB_F_ARCHIVED_BEFORE] = "archived_at < $%d::timestamptz",
 	[DB_F_METADATA] = "metadata @> $%d::jsonb",
+	/*
+	 * The first branch of that split: the rows submitted before $%d
+	 * (the same value twice).  "+ interval '0'" (exact) keeps the
+	 * planner from estimating the two bounds as independent: they
+	 * are not, and with the product it picks a bitmap of all the
+	 * matches and a sort over the walk of the order index from $%d.
+	 */
+	[DB_F_UPDATED_SPLIT] = "update_time + interval '0' < $%d::timestamptz "
+	    "AND submit_time < $%d::timestamptz",
+	[DB_F_ARCHIVED_SPLIT] = "archived_at + interval '0' < $%d::timestamptz "
+	    "AND submit_time < $%d::timestamptz",
+	/*
+	 * The rows updated (archived) before they were submitted, and
+	 * submitted at or after $%d: the second branch of a list split at an
+	 * updated_before (archived_before) bound (filter_sql.c), read from the
+	 * partial indexes of sql/006 (whose predicate these repeat).
+	 */
+	[DB_F_UPDATED_ODD] = "update_time < submit_time AND "
+	    "submit_time >= $%d::timestamptz",
+	[DB_F_ARCHIVED_ODD] = "archived_at < submit_time AND "
+	    "submit_time >= $%d::timestamptz",
 	[DB_F_AFTER_DESC] = "(submit_time, seq) < ($%d::timestamptz, $%d::int8)",
 	[DB_F_AFTER_ASC] = "(submit_time, seq) > ($%d::timestamptz, $%d::int8)",
 	[DB_F_ORDER_DESC] = ORDER,

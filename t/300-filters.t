@@ -223,4 +223,57 @@ is(scalar(@missed), 0, 'every row of the start that is still there was seen')
     or diag("missed: @missed[0 .. 9]");
 cmp_ok(scalar(grep { !$now{$_} } keys %start), '>', 100, 'writers archived and deleted rows meanwhile');
 
+# updated_before / archived_before read the rows submitted before the
+# bound from the order index and the rows updated (archived) before
+# they were submitted from the partial indexes of sql/006, merged: both
+# kinds listed, in list order (equal submit times by seq), across
+# cursor pages, offsets, both orders, the total and a dry run's sample.
+tg_task($c, 'n2', submit => '2030-01-05T00:00:00Z', update => '2030-01-05T00:00:00Z');
+tg_task($c, 'n1', submit => '2030-01-10T00:00:00Z', update => '2030-01-10T01:00:00Z');
+tg_task($c, 'n3', submit => '2030-01-20T00:00:00Z', update => '2030-01-25T00:00:00Z');
+tg_task($c, 'o1', submit => '2030-01-30T00:00:00Z', update => '2030-01-02T00:00:00Z');
+tg_task($c, 'o2', submit => '2030-01-12T00:00:00Z', update => '2030-01-01T00:00:00Z');
+tg_task($c, 'o3', submit => '2030-01-30T00:00:00Z', update => '2030-01-03T00:00:00Z');
+my $ub = 'submitted_after=2029-12-31&updated_before=2030-01-15';
+is(ids((get("/api/tasks?$ub"))[1]), 'o3,o1,o2,n1,n2', 'updated_before: rows updated before they were submitted too, in order');
+is(ids((get("/api/tasks?$ub&order=asc"))[1]), 'n2,n1,o2,o1,o3', '... ascending');
+is(walk($ub, 1), 'o3,o1,o2,n1,n2', '... cursor walk, pages of 1');
+is(walk("$ub&order=asc", 2), 'n2,n1,o2,o1,o3', '... cursor walk ascending, pages of 2');
+($st, $body) = get("/api/tasks?$ub&limit=2&offset=1");
+is(ids($body), 'o1,o2', '... limit and offset');
+like($body, qr/"total":5,"limit":2,"offset":1\}$/, '... total');
+is(ids((get("/api/tasks?$ub&submitted_before=2030-01-11"))[1]), 'n1,n2', 'with a tighter submitted_before');
+is(ids((get("/api/tasks?$ub&submitted_before=2030-01-31&status_in=success,pending"))[1]), 'o3,o1,o2,n1,n2',
+    'with a looser submitted_before and status_in');
+($st, undef, $body) = tg_http(POST => "$b/api/tasks/bulk-delete", body => '{"filter":{"submitted_after":"2029-12-31",'
+    . '"updated_before":"2030-01-15"},"dry_run":true}', headers => { 'Content-Type' => 'application/json' });
+is($body, '{"dry_run":true,"matched":5,"sample":["o3","o1","o2","n1","n2"]}', 'dry run sample');
+tg_task($c, 'za1', archived => 1, submit => '2030-02-10T00:00:00Z', update => '2030-02-10T00:00:00Z',
+    archived_at => '2030-02-01T00:00:00Z');
+tg_task($c, 'za2', archived => 1, submit => '2030-02-03T00:00:00Z', update => '2030-02-03T00:00:00Z',
+    archived_at => '2030-02-04T00:00:00Z');
+tg_task($c, 'za3', archived => 1, submit => '2030-02-08T00:00:00Z', update => '2030-02-08T00:00:00Z',
+    archived_at => '2030-02-20T00:00:00Z');
+tg_task($c, 'za4', archived => 1, submit => '2030-02-12T00:00:00Z', update => '2030-02-02T00:00:00Z',
+    archived_at => '2030-02-13T00:00:00Z');
+my $sa = 'submitted_after=2030-01-31';
+is(ids((get("/api/archive?$sa&archived_before=2030-02-05"))[1]), 'za1,za2', 'archived_before: archived before submitted too');
+is(ids((get("/api/archive?$sa&archived_before=2030-02-05&order=asc"))[1]), 'za2,za1', '... ascending');
+is(ids((get("/api/archive?$sa&updated_before=2030-02-05"))[1]), 'za4,za2', 'archive updated_before');
+is(ids((get("/api/archive?$sa&updated_before=2030-02-05&archived_before=2030-02-15"))[1]), 'za4,za2',
+    'both: split at updated_before');
+is(ids((get("/api/archive?$sa&updated_before=2030-02-15&archived_before=2030-02-05"))[1]), 'za1,za2',
+    'both: split at archived_before');
+{
+	my (@seen, $cur);
+	my $u = "/api/archive?limit=1&cursor=&$sa&archived_before=2030-02-05";
+	for (1 .. 5) {
+		my $j = $json->decode((get($u))[1]);
+		push @seen, map { $_->{task_id} } @{ $j->{tasks} };
+		last unless defined $j->{next_cursor};
+		$u = "/api/archive?limit=1&cursor=$j->{next_cursor}&$sa&archived_before=2030-02-05";
+	}
+	is(join(',', @seen), 'za1,za2', 'archive cursor walk across both parts');
+}
+
 done_testing();

@@ -66,4 +66,13 @@ $c->sql("INSERT INTO tasks (task_id, backend, status) SELECT 'm' || g, 'be', 'pe
 ($st, $body) = lookup('{"task_ids":["m4","m3","m1","m2","z"]}');
 is(join(',', $body =~ /"task_id":"([^"]*)"/g), 'm4,m3,m1,m2,z', 'order kept');
 
+# An id both active and archived (a writer's plain SQL can leave one in
+# each table): the active row wins; an id only archived still comes
+# from the archive, among active ones.
+tg_task($c, 'a', status => 'failed', backend => 'old', archived => 1,
+    archived_at => '2026-11-30T00:00:00Z');
+($st, $body) = lookup('{"task_ids":["a","z","m1","a"]}');
+like($body, qr/^\Q{"tasks":{"a":$sa,"z":$sz,"m1":{"task_id":"m1","backend":"be","status":"pending",\E/,
+    'active wins over the archived copy; the archived-only id from the archive');
+like($body, qr/"m1":\{.*"archived_at":null\}\}\}$/, 'm1: the active row');
 done_testing();
