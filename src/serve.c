@@ -346,21 +346,70 @@ aborted(struct serve_app *a, struct req *r, struct resp *w,
 }
 
 /*
+ * Before the handler: the length limits (a 414 even for unknown paths),
+ * CORS (a preflight answered whole, before routing, as Starlette), the
+ * route (404, 405 with Allow, the 307 of a missing slash) and the access
+ * rules of a found one (401/403).  Returns APP_OK to run the route, with
+ * *answered set when w already holds the whole answer (preflight,
+ * redirect); an error otherwise (w may hold its headers or detail).
+ */
+static enum app_err
+admit(struct serve_app *a, struct req *r, struct resp *w,
+    struct route_result *rr, size_t *mroute, int *answered)
+{
+	struct auth_verdict	 av;
+
+	/* Limits first, before routing: a 414 even for unknown paths. */
+	if (strlen(r->uri_path) > (size_t)a->cfg.max_path_length ||
+	    strlen(r->query) > (size_t)a->cfg.max_query_length)
+		return APP_URITOOLONG;
+	/* CORS: an allowed page sees every answer, errors included; a
+	 * preflight is answered whole, before routing (as Starlette). */
+	if (auth_cors(&a->auth, r, w)) {
+		*answered = 1;
+		return APP_OK;
+	}
+	route_match(r->method, r->dpath, r->dpathlen, rr);
+	switch (rr->kind) {
+	case ROUTE_FOUND:
+		*mroute = (size_t)(rr->route - route_table);
+		if (rr->route->flags & ROUTE_OPEN)
+			return APP_OK;
+		auth_check(&a->auth, r, rr->route->flags & ROUTE_WRITE, &av);
+		if (av.rc != APP_OK) {
+			if (av.challenge != NULL)
+				resp_header(w, "WWW-Authenticate",
+				    av.challenge);
+			if (av.detail != NULL)
+				resp_set_detail(w, av.detail, NULL, "");
+		}
+		return av.rc;
+	case ROUTE_METHOD:
+		resp_header(w, "Allow", rr->route->method);
+		return APP_METHOD;
+	case ROUTE_REDIRECT:
+		redirect(r, w);
+		*answered = 1;
+		return APP_OK;
+	default:
+		return APP_NOTFOUND;
+	}
+}
+
+/*
  * Serves one request.  Returns 1 when its response broke off after the
  * headers went out (the caller aborts the connection), else 0.
  *
- * Longer than 80 lines on purpose: it is the pipeline's one page, the
- * gates in the order a request meets them (config, limits, CORS, route,
- * access, handler) each ending at "done", where the answer is finished,
- * counted and logged; the steps with logic of their own are functions
- * (redirect, run_route, aborted).
+ * The pipeline's one page: the gates in the order a request meets
+ * them (config; limits, CORS, route and access in admit(); the handler
+ * in run_route()), each ending at "done", where the answer is finished,
+ * counted and logged (a broken-off stream: aborted()).
  */
 int
 serve_request(struct serve_app *a, struct gw *g, struct req *r)
 {
 	struct resp		 w;
 	struct route_result	 rr;
-	struct auth_verdict	 av;
 	struct str		 param;
 	struct db		*db;
 	enum app_err		 rc = APP_OK;
@@ -368,6 +417,7 @@ serve_request(struct serve_app *a, struct gw *g, struct req *r)
 	size_t			 mroute = route_count;	/* metrics: none */
 	char			 ra[16];
 	const char		*note = NULL;
+	int			 answered = 0;
 
 	resp_init(&w, gw_write, g, (size_t)a->cfg.stream_threshold);
 	memset(&param, 0, sizeof(param));
@@ -377,44 +427,9 @@ serve_request(struct serve_app *a, struct gw *g, struct req *r)
 		note = a->cfgerr;
 		goto done;
 	}
-	/* Limits first, before routing: a 414 even for unknown paths. */
-	if (strlen(r->uri_path) > (size_t)a->cfg.max_path_length ||
-	    strlen(r->query) > (size_t)a->cfg.max_query_length) {
-		rc = APP_URITOOLONG;
+	if ((rc = admit(a, r, &w, &rr, &mroute, &answered)) != APP_OK ||
+	    answered)
 		goto done;
-	}
-	/* CORS: an allowed page sees every answer, errors included; a
-	 * preflight is answered whole, before routing (as Starlette). */
-	if (auth_cors(&a->auth, r, &w))
-		goto done;
-	route_match(r->method, r->dpath, r->dpathlen, &rr);
-	switch (rr.kind) {
-	case ROUTE_FOUND:
-		mroute = (size_t)(rr.route - route_table);
-		if (rr.route->flags & ROUTE_OPEN)
-			break;
-		auth_check(&a->auth, r, rr.route->flags & ROUTE_WRITE, &av);
-		if (av.rc != APP_OK) {
-			if (av.challenge != NULL)
-				resp_header(&w, "WWW-Authenticate",
-				    av.challenge);
-			if (av.detail != NULL)
-				resp_set_detail(&w, av.detail, NULL, "");
-			rc = av.rc;
-			goto done;
-		}
-		break;
-	case ROUTE_METHOD:
-		resp_header(&w, "Allow", rr.route->method);
-		rc = APP_METHOD;
-		goto done;
-	case ROUTE_REDIRECT:
-		redirect(r, &w);
-		goto done;
-	default:
-		rc = APP_NOTFOUND;
-		goto done;
-	}
 	if (rr.param != NULL && !req_str_set(&param, rr.param, rr.paramlen)) {
 		rc = APP_NOMEM;
 		goto done;
