@@ -7,8 +7,7 @@
  * and character offset ("Expecting ',' delimiter" at 17), and the
  * tokener's grammar and values are not Python's.  json-c 0.16's strict
  * tokener (JSON_TOKENER_STRICT, tried on each case) accepts what Python
- * refuses (a raw control character inside a string), refuses what
- * Python accepts (NaN, Infinity, -Infinity), cuts a key at "\u0000"
+ * refuses (a raw control character inside a string), cuts a key at "\u0000"
  * ({"a\u0000b":1} becomes {"a":1}: another key), turns a lone surrogate
  * into U+FFFD without a trace (such a value must match nothing), does
  * not keep a 30-digit integer's digits for an echo, and nests 32 deep by
