@@ -312,7 +312,14 @@ sub psql_admin { my ($c, $sql) = @_; $c->sql($sql, 'postgres') }
 # Standby $c has replayed everything primary $p has written so far.
 sub caught_up {
 	my ($c, $p) = @_;
-	my $lsn = $p->sql('SELECT pg_current_wal_lsn()');
+	# The test clusters commit asynchronously (synchronous_commit=off), so
+	# the last commit may still sit in WAL buffers, past the primary's
+	# write position, and a standby "caught up" with that position would
+	# not have it yet.  A synchronous commit flushes everything before it;
+	# the flush position then covers every earlier commit.
+	my $lsn = $p->sql("SET synchronous_commit = on;\n"
+	    . "SELECT txid_current() \\g /dev/null\n"
+	    . "SELECT pg_current_wal_flush_lsn()");
 	for (1 .. 400) {
 		return 1 if $c->sql("SELECT pg_last_wal_replay_lsn() >= '$lsn'")
 		    eq 't';
