@@ -461,8 +461,9 @@ h_tasks_lookup(struct req *r, struct resp *w, struct db *db,
 		rc = APP_NOMEM;
 		goto out;
 	}
+	/* Each distinct id once: the statement answers a row per id. */
 	for (i = 0; i < n; i++)
-		if (!ids[i].bad) {
+		if (!ids[i].bad && first[i]) {
 			v[good] = ids[i].p;
 			len[good++] = ids[i].len;
 		}
@@ -480,7 +481,8 @@ h_tasks_lookup(struct req *r, struct resp *w, struct db *db,
 	for (i = 0; i < n; i++) {
 		have = 0;
 		/* The rows come in the order of the good ids' first use. */
-		if (!ids[i].bad && res != NULL && k < db_nrows(res)) {
+		if (!ids[i].bad && first[i] && res != NULL &&
+		    k < db_nrows(res)) {
 			if ((rc = db_lookup_row(res, k, &lr)) != APP_OK)
 				goto out;
 			if (lr.id.p != NULL && lr.id.len == ids[i].len &&
