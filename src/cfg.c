@@ -30,6 +30,7 @@ const struct cfg_key cfg_keys[] = {
 	{ "connect_timeout",	CFG_INT,  O(connect_timeout), "5", 1, 300 },
 	{ "max_body_size",	CFG_INT,  O(max_body_size), "1048576", 1, 1073741824 },
 	{ "max_ids",		CFG_INT,  O(max_ids), "100000", 1, 10000000 },
+	{ "count_cache",	CFG_INT,  O(count_cache), "64", 0, 4096 },
 	{ "stream_threshold",	CFG_INT,  O(stream_threshold), "262144", 8192, 67108864 },
 	{ "retry_after",	CFG_INT,  O(retry_after), "5", 0, 86400 },
 	{ "prepare",		CFG_BOOL, O(prepare), "on", 0, 1 },

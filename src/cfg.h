@@ -22,6 +22,7 @@ struct cfg {
 	long	 connect_timeout;	/* s */
 	long	 max_body_size;		/* bytes */
 	long	 max_ids;
+	long	 count_cache;
 	long	 stream_threshold;	/* bytes */
 	long	 retry_after;		/* s */
 	long	 prepare;		/* bool */

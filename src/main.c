@@ -27,6 +27,7 @@
 #include "resp.h"
 #include "route.h"
 #include "serve.h"
+#include "count_cache.h"
 
 static volatile sig_atomic_t	 stopping;
 
@@ -149,6 +150,8 @@ config_init(struct serve_app *a, const char *cpath, const char *argv0)
 		    found ? found : "(defaults)", why);
 		a->cfgbad = 1;
 	}
+	if (!a->cfgbad)
+		cc_setup((size_t)a->cfg.count_cache);
 	return found;
 }
 

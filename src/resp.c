@@ -99,6 +99,7 @@ resp_reset(struct resp *r)
 	free(r->detail);
 	r->detail = NULL;
 	r->etag[0] = '\0';
+	r->tag_read = 0;
 }
 
 /* Adds a header; value must hold no CR or LF (callers pass constants). */

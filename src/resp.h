@@ -9,6 +9,7 @@
 #define RESP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "app.h"
 #include "buf.h"
@@ -23,6 +24,8 @@ struct resp {
 	struct buf	 body;
 	char		*detail;	/* error message, NULL for default */
 	char		 etag[64];	/* sent with a 200 or 304 when set */
+	int		 tag_read;	/* the change counter behind etag: */
+	int64_t		 tag_changes, tag_salt;	/* (count_cache.c) */
 	const char	*ctype;		/* static; NULL: application/json */
 	int		 streaming;	/* headers already sent */
 	int		 write_failed;

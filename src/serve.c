@@ -207,6 +207,9 @@ etag_set(void *ctx, const struct db_res *res)
 	snprintf(to->w->etag, sizeof(to->w->etag), "\"%s.%llx.%llx.%08x\"",
 	    PACKAGE_VERSION, (unsigned long long)e.salt,
 	    (unsigned long long)e.changes, to->url);
+	to->w->tag_read = 1;
+	to->w->tag_changes = e.changes;
+	to->w->tag_salt = e.salt;
 	return APP_OK;
 }
 
