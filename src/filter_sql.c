@@ -188,7 +188,7 @@ branch(struct filter *f, struct buf *sql, enum db_frag head, int item,
 	int	 first = 1, a, b;
 
 	buf_reset(&f->where);
-	conditions(f, &first, item, part == 0 ? t : -1);
+	conditions(f, &first, item, t);	/* t: in the split's fragment */
 	if (t >= 0) {
 		a = tparam(f, S_TIME + t, f->t[t]);
 		frag(f, &f->where, &first, t == T_UPDATED_BEFORE ?

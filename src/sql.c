@@ -351,14 +351,21 @@ const char *const db_frag[DB_F__MAX] = {
 	    "AND submit_time < $%d::timestamptz",
 	/*
 	 * The rows updated (archived) before they were submitted, and
-	 * submitted at or after $%d: the second branch of a list split at an
-	 * updated_before (archived_before) bound (filter_sql.c), read from the
-	 * partial indexes of sql/006 (whose predicate these repeat).
+	 * submitted at or after $%d, updated (archived) before it: the
+	 * second branch of a list split at an updated_before
+	 * (archived_before) bound (filter_sql.c), read from the partial
+	 * indexes of sql/006 (whose predicate these repeat).  "+ interval
+	 * '0'" keeps the bound out of the other indexes' reach: as an index
+	 * condition of sql/007's (submit_time, seq, archived_at) it made
+	 * the planner walk every row submitted after the bound instead of
+	 * the partial index's few.
 	 */
 	[DB_F_UPDATED_ODD] = "update_time < submit_time AND "
-	    "submit_time >= $%d::timestamptz",
+	    "submit_time >= $%d::timestamptz AND "
+	    "update_time + interval '0' < $%d::timestamptz",
 	[DB_F_ARCHIVED_ODD] = "archived_at < submit_time AND "
-	    "submit_time >= $%d::timestamptz",
+	    "submit_time >= $%d::timestamptz AND "
+	    "archived_at + interval '0' < $%d::timestamptz",
 	[DB_F_AFTER_DESC] = "(submit_time, seq) < ($%d::timestamptz, $%d::int8)",
 	[DB_F_AFTER_ASC] = "(submit_time, seq) > ($%d::timestamptz, $%d::int8)",
 	[DB_F_ORDER_DESC] = ORDER,
