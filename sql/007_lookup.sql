@@ -1,5 +1,5 @@
--- 007_lookup.sql: indexes for reading tasks by id, and for the
--- archive's archived_after.  Idempotent.
+-- 007_lookup.sql: indexes for reading tasks by id, for the archive's
+-- archived_after and for updated_after.  Idempotent.
 --
 -- By id (GET /api/tasks/{id}, POST /api/tasks/lookup, the archive's
 -- detail): a hash index answers an equality probe from one bucket page,
@@ -20,3 +20,18 @@ CREATE INDEX IF NOT EXISTS archived_tasks_id_hash_idx
 -- sorts them: O(matches), 3 194 rows for a page of 100 at 1 000 000.
 CREATE INDEX IF NOT EXISTS archived_tasks_order_archived_idx
 	ON archived_tasks (submit_time DESC, seq DESC, archived_at);
+
+-- updated_after T: the rows submitted at or before T and updated after
+-- it (tasks running across T) are those whose [submitted, updated)
+-- range holds T, which a GiST index of the ranges finds without reading
+-- the others (src/filter_sql.c reads the rows submitted after T from
+-- the order index).  least/greatest: a row updated before it was
+-- submitted still has a valid range (the statement's other conditions
+-- drop it).  The expression is the text of sql.c's DB_F_UPDATED_SPAN.
+CREATE INDEX IF NOT EXISTS tasks_update_span_idx ON tasks USING gist
+	(tstzrange(least(submit_time, update_time),
+	    greatest(submit_time, update_time), '[)'));
+CREATE INDEX IF NOT EXISTS archived_tasks_update_span_idx
+	ON archived_tasks USING gist
+	(tstzrange(least(submit_time, update_time),
+	    greatest(submit_time, update_time), '[)'));

@@ -24,6 +24,16 @@
  *    clocks) are the rows of a partial index (sql/006), which a second
  *    branch reads (those submitted at or after T).  The two are
  *    disjoint and together hold every match.
+ *  - updated_after T: the planner walks the order index and filters;
+ *    in ascending order the matches (recent updates) sit at the far
+ *    end, past nearly every row.  One branch reads the rows submitted
+ *    after T, a range of the order index from T (each updated after T
+ *    as a rule; a row updated before it was submitted fails the
+ *    filter, which costs a row read); the other the rows submitted at
+ *    or before T and updated after it -- tasks running across T, few
+ *    -- whose [submitted, updated) range holds T, from a GiST index of
+ *    those ranges (sql/007).  Disjoint by submit_time, together every
+ *    match.
  * With both, a branch per (value, part).
  */
 #include "config.h"
@@ -52,9 +62,18 @@ static const enum db_frag tfrag[FILTER_NTIME] = {
 	DB_F_SUBMITTED_AFTER, DB_F_SUBMITTED_BEFORE, DB_F_UPDATED_AFTER,
 	DB_F_UPDATED_BEFORE, DB_F_ARCHIVED_AFTER, DB_F_ARCHIVED_BEFORE
 };
+#define T_SUBMITTED_AFTER	0
 #define T_SUBMITTED_BEFORE	1
+#define T_UPDATED_AFTER		2
 #define T_UPDATED_BEFORE	3
 #define T_ARCHIVED_BEFORE	5
+
+/* The two parts of a list split at time filter t (see the top). */
+static const enum db_frag split_frag[FILTER_NTIME][2] = {
+	[T_UPDATED_AFTER] = { DB_F_UPDATED_LATE, DB_F_UPDATED_SPAN },
+	[T_UPDATED_BEFORE] = { DB_F_UPDATED_SPLIT, DB_F_UPDATED_ODD },
+	[T_ARCHIVED_BEFORE] = { DB_F_ARCHIVED_SPLIT, DB_F_ARCHIVED_ODD },
+};
 
 /* The $n of what s stands for: v (len, fmt) the first time. */
 static int
@@ -157,7 +176,9 @@ conditions(struct filter *f, int *first, int item, int skip)
 /*
  * The time filter whose bound T splits the list (see the top):
  * updated_before, on the archive archived_before too (the lower of the
- * two); -1 when none, or when submitted_before bounds as tightly.
+ * two), -1 when submitted_before bounds as tightly; else updated_after,
+ * -1 when submitted_after bounds as tightly (no row submitted at or
+ * before T is left); -1 when none.
  */
 static int
 split_at(const struct filter *f)
@@ -169,9 +190,12 @@ split_at(const struct filter *f)
 	if (f->archived && f->tset[T_ARCHIVED_BEFORE] && (t < 0 ||
 	    f->t[T_ARCHIVED_BEFORE] < f->t[T_UPDATED_BEFORE]))
 		t = T_ARCHIVED_BEFORE;
-	if (t >= 0 && f->tset[T_SUBMITTED_BEFORE] &&
-	    f->t[T_SUBMITTED_BEFORE] <= f->t[t])
-		t = -1;
+	if (t >= 0)
+		return f->tset[T_SUBMITTED_BEFORE] &&
+		    f->t[T_SUBMITTED_BEFORE] <= f->t[t] ? -1 : t;
+	if (f->tset[T_UPDATED_AFTER] && !(f->tset[T_SUBMITTED_AFTER] &&
+	    f->t[T_SUBMITTED_AFTER] >= f->t[T_UPDATED_AFTER]))
+		t = T_UPDATED_AFTER;
 	return t;
 }
 
@@ -191,9 +215,7 @@ branch(struct filter *f, struct buf *sql, enum db_frag head, int item,
 	conditions(f, &first, item, t);	/* t: in the split's fragment */
 	if (t >= 0) {
 		a = tparam(f, S_TIME + t, f->t[t]);
-		frag(f, &f->where, &first, t == T_UPDATED_BEFORE ?
-		    (part == 0 ? DB_F_UPDATED_SPLIT : DB_F_UPDATED_ODD) :
-		    (part == 0 ? DB_F_ARCHIVED_SPLIT : DB_F_ARCHIVED_ODD), a, a);
+		frag(f, &f->where, &first, split_frag[t][part], a, a);
 	}
 	if (f->cursor && f->cur_pos) {
 		a = tparam(f, S_CUR_TIME, f->cur_time);

@@ -366,6 +366,22 @@ const char *const db_frag[DB_F__MAX] = {
 	[DB_F_ARCHIVED_ODD] = "archived_at < submit_time AND "
 	    "submit_time >= $%d::timestamptz AND "
 	    "archived_at + interval '0' < $%d::timestamptz",
+	/*
+	 * The split of a list at an updated_after bound (filter_sql.c):
+	 * the rows submitted after $%d (a range of the order index, each
+	 * updated after it as a rule; "+ interval '0'" as in
+	 * DB_F_UPDATED_SPLIT), and the rows submitted at or before it and
+	 * updated after it -- tasks that ran across the bound -- from
+	 * sql/007's range index on [submitted, updated) (least/greatest: a
+	 * row updated before it was submitted has a valid range too), which
+	 * finds the ranges holding $%d without reading the others.
+	 */
+	[DB_F_UPDATED_LATE] = "update_time + interval '0' > $%d::timestamptz "
+	    "AND submit_time > $%d::timestamptz",
+	[DB_F_UPDATED_SPAN] = "tstzrange(least(submit_time, update_time), "
+	    "greatest(submit_time, update_time), '[)') @> $%d::timestamptz "
+	    "AND submit_time <= $%d::timestamptz "
+	    "AND update_time + interval '0' > $%d::timestamptz",
 	[DB_F_AFTER_DESC] = "(submit_time, seq) < ($%d::timestamptz, $%d::int8)",
 	[DB_F_AFTER_ASC] = "(submit_time, seq) > ($%d::timestamptz, $%d::int8)",
 	[DB_F_ORDER_DESC] = ORDER,

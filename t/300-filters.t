@@ -276,4 +276,47 @@ is(ids((get("/api/archive?$sa&updated_before=2030-02-15&archived_before=2030-02-
 	is(join(',', @seen), 'za1,za2', 'archive cursor walk across both parts');
 }
 
+# updated_after T reads the rows submitted after T from the order index
+# and those submitted at or before T and updated after it (running
+# across T) from sql/007's range index, merged: both kinds, in list
+# order, across cursor pages and offsets, both orders, with the total;
+# rows updated before they were submitted (whose ranges hold T too, r2)
+# only when updated after T.
+tg_task($c, 's1', submit => '2031-01-10T00:00:00Z', update => '2031-01-20T00:00:00Z');
+tg_task($c, 's2', submit => '2031-01-05T00:00:00Z', update => '2031-01-16T00:00:00Z');
+tg_task($c, 's3', submit => '2031-01-12T00:00:00Z', update => '2031-01-14T00:00:00Z');
+tg_task($c, 'p1', submit => '2031-01-20T00:00:00Z', update => '2031-01-21T00:00:00Z');
+tg_task($c, 'p2', submit => '2031-01-18T00:00:00Z', update => '2031-01-18T00:00:00Z');
+tg_task($c, 'q1', submit => '2031-01-25T00:00:00Z', update => '2031-01-01T00:00:00Z');
+tg_task($c, 'q2', submit => '2031-01-26T00:00:00Z', update => '2031-01-16T00:00:00Z');
+tg_task($c, 'q3', submit => '2031-01-15T00:00:00Z', update => '2031-01-15T00:00:01Z');
+tg_task($c, 'q4', submit => '2031-01-15T00:00:00Z', update => '2031-01-15T00:00:00Z');
+tg_task($c, 'r1', submit => '2031-01-14T00:00:00Z', update => '2031-01-13T00:00:00Z');
+tg_task($c, 'r2', submit => '2031-01-16T00:00:00Z', update => '2031-01-14T00:00:00Z');
+my $ua = 'submitted_after=2030-12-31&updated_after=2031-01-15';
+my $want = join ',', split /\n/, $c->sql("SELECT task_id FROM tasks WHERE "
+    . "submit_time > '2030-12-31' AND update_time > '2031-01-15' ORDER BY submit_time, seq");
+is($want, 's2,s1,q3,p2,p1,q2', 'the rows updated after T (by SQL)');
+my $rev = join ',', reverse split /,/, $want;
+is(ids((get("/api/tasks?$ua&order=asc"))[1]), $want, 'updated_after ascending: across T, then after it');
+is(ids((get("/api/tasks?$ua"))[1]), $rev, '... descending');
+is(walk("$ua&order=asc", 1), $want, '... cursor walk ascending, pages of 1');
+is(walk($ua, 2), $rev, '... cursor walk descending, pages of 2');
+($st, $body) = get("/api/tasks?$ua&order=asc&limit=2&offset=1");
+is(ids($body), 's1,q3', '... limit and offset');
+like($body, qr/"total":6,"limit":2,"offset":1\}$/, '... total');
+is(ids((get("/api/tasks?$ua&order=asc&submitted_after=2031-01-15"))[1]), 'p2,p1,q2',
+    'with submitted_after at T: no split, the same rows');
+is(ids((get("/api/tasks?$ua&order=asc&status_in=success,pending"))[1]), $want,
+    'with status_in (a branch per value and part)');
+($st, undef, $body) = tg_http(POST => "$b/api/tasks/bulk-delete", body => '{"filter":{"submitted_after":"2030-12-31",'
+    . '"updated_after":"2031-01-15"},"dry_run":true}', headers => { 'Content-Type' => 'application/json' });
+is($body, qq({"dry_run":true,"matched":6,"sample":[) . join(',', map { "\"$_\"" } split /,/, $rev) . ']}',
+    'dry run sample');
+tg_task($c, 'zs1', archived => 1, submit => '2031-02-01T00:00:00Z', update => '2031-02-10T00:00:00Z');
+tg_task($c, 'zs2', archived => 1, submit => '2031-02-06T00:00:00Z', update => '2031-02-07T00:00:00Z');
+tg_task($c, 'zs3', archived => 1, submit => '2031-02-02T00:00:00Z', update => '2031-02-03T00:00:00Z');
+is(ids((get("/api/archive?submitted_after=2031-01-31&updated_after=2031-02-05&order=asc"))[1]), 'zs1,zs2',
+    'the archive: updated_after across T too');
+
 done_testing();
