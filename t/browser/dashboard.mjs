@@ -207,10 +207,19 @@ if (cfg.scenario === 'auth') {
 	allowed = new Set();
 	await page.click('#access summary');
 	await page.type('#token', cfg.token);
+	// The new token refreshes every part (refreshAll), and the rows may be
+	// drawn anew at any moment of that: wait for the refreshed list, then
+	// tick the box from inside the page, where finding and clicking it is
+	// one task (a row replaced between the two was a detached node: a CI
+	// run under ASan lost that race).
+	const listed = page.waitForResponse((r) => /\/api\/tasks\?/.test(r.url()), { timeout: 10000 }).catch(() => {});
 	await page.click('#token-form button[type=submit]');
-	await page.click(`#tasks-body tr[data-id="${X.victim}"] input[type=checkbox]`).catch(() => {});
-	if (!await page.$eval(`#tasks-body tr[data-id="${X.victim}"] input[type=checkbox]`, (c) => c.checked))
-		await page.click(`#tasks-body tr[data-id="${X.victim}"] input[type=checkbox]`);
+	await listed;
+	await waitRows((r) => r.includes(X.victim));
+	await page.evaluate((id) => {
+		const c = document.querySelector(`#tasks-body tr[data-id="${id}"] input[type=checkbox]`);
+		if (c && !c.checked) c.click();
+	}, X.victim);
 	await page.click('#act-archive');
 	await confirmWith('ok');
 	ok(await waitText('#toast', /Archived 1 task\./), `${cfg.tag}: archived with the token`, await text('#toast'));
