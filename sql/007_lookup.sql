@@ -6,8 +6,9 @@
 -- where the primary key's btree descends three or four levels comparing
 -- text at each.  At 1 000 000 tasks a lookup of 1 000 random ids spent
 -- two thirds of PostgreSQL's time in those descents; with the hash index
--- it takes 0.7 x the time (bench/API-REPORT.md).  The primary keys stay:
--- they hold uniqueness, and task_shards' foreign key refers to it.
+-- the statement runs in 4.7 ms against 5.8 (pgbench; bench/API-REPORT.md).
+-- The primary keys stay: they hold uniqueness, and task_shards' foreign
+-- key refers to tasks'.
 CREATE INDEX IF NOT EXISTS tasks_id_hash_idx ON tasks USING hash (task_id);
 CREATE INDEX IF NOT EXISTS archived_tasks_id_hash_idx
 	ON archived_tasks USING hash (task_id);

@@ -286,9 +286,10 @@ const struct db_stmt_def db_stmts[DB__MAX] = {
 	 * Batch lookup (SPEC 4.4): one summary row per id of $1, in its
 	 * order (the handler sends each distinct id once), the id last; an
 	 * unknown id has NULL summary columns.  A nested loop over the ids:
-	 * one probe of tasks' primary key per id and, only for an id tasks
-	 * lacks, one of the archive's (the probe key is NULL otherwise, which
-	 * an index answers without reading a page), so an active task wins
+	 * one probe of tasks by id (sql/007's hash index, else the primary
+	 * key) and, only for an id tasks lacks, one of the archive (the
+	 * probe key is NULL otherwise, which an index answers without
+	 * reading a page), so an active task wins
 	 * over an archived copy of the same id.  The ids come out in
 	 * ordinality order, which the planner knows: no sort, no hashing
 	 * (a set of = ANY scans joined back to the ids by hash cost 1.35 x
