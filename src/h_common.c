@@ -109,6 +109,17 @@ stream_tasks(struct resp *w, struct db *db, int64_t max, struct page *pg)
 	return e;
 }
 
+/* The change counter this request's tag was read at, in t; or NULL. */
+static const struct cc_tag *
+tag_of(const struct resp *w, struct cc_tag *t)
+{
+	if (!w->tag_read)
+		return NULL;
+	t->changes = w->tag_changes;
+	t->salt = w->tag_salt;
+	return t;
+}
+
 /*
  * Runs the count statement of f; 0 when nothing can match.  A count
  * the counters cannot answer is kept for the change counter this
@@ -119,30 +130,24 @@ static enum app_err
 count_ext(struct resp *w, struct db *db, struct filter *f, int64_t *n)
 {
 	struct db_query	 q;
-	struct cc_tag	 t, *tp = NULL;
+	struct cc_tag	 t;
 	enum app_err	 rc;
+	int		 keep;
 
 	*n = 0;
 	if (f->nomatch)
 		return APP_OK;
 	if ((rc = filter_sql(f, FILTER_COUNT, 0, 0, &q)) != APP_OK)
 		return rc;
-	if (!filter_counted(f)) {
-		t.changes = w->tag_changes;
-		t.salt = w->tag_salt;
-		if (w->tag_read && cc_get(&t, &q, f->pv, n))
-			return APP_OK;
-	}
+	keep = !filter_counted(f);
+	if (keep && cc_get(tag_of(w, &t), &q, f->pv, n))
+		return APP_OK;
 	db_dyn(db, &q);
 	if ((rc = fetch_count(db, DB_DYN, f->pv, n)) != APP_OK)
 		return rc;
 	/* (a tag read in this statement's pipeline was read ahead of it) */
-	if (!filter_counted(f) && w->tag_read) {
-		t.changes = w->tag_changes;
-		t.salt = w->tag_salt;
-		tp = &t;
-	}
-	cc_put(tp, &q, f->pv, *n);
+	if (keep)
+		cc_put(tag_of(w, &t), &q, f->pv, *n);
 	return APP_OK;
 }
 
