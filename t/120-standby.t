@@ -74,9 +74,14 @@ is(conns($p), 2, 'the writes opened a session on the primary');
 $sb->sql('SELECT pg_wal_replay_resume()');
 $sb->caught_up($p);
 ($st, $h, $body) = tg_http(GET => "$b/api/archive/n2");
-is($st, 200, 'after replay the standby has the archived task');
+# (On a failure: what the standby itself holds, and what taskgate said.)
+my $held = sub { "standby: " . $sb->sql("SELECT (SELECT string_agg(task_id, ',' "
+    . "ORDER BY task_id) FROM tasks) || ' / ' || (SELECT string_agg(task_id, "
+    . "',' ORDER BY task_id) FROM archived_tasks) || ' / replayed to ' || "
+    . "pg_last_wal_replay_lsn()") . "; taskgate: $st $body" };
+is($st, 200, 'after replay the standby has the archived task') or diag($held->());
 ($st, $h, $body) = tg_http(GET => "$b/api/tasks/counts");
-like($body, qr/"total":5[,}]/, 'and the same counts as the primary');
+like($body, qr/"total":5[,}]/, 'and the same counts as the primary') or diag($held->());
 
 # The standby goes away: reads fall back to the primary at once and the
 # log says so once; writes are not affected.

@@ -309,23 +309,39 @@ sub sql {
 
 sub psql_admin { my ($c, $sql) = @_; $c->sql($sql, 'postgres') }
 
-# Standby $c has replayed everything primary $p has written so far.
+# Standby $c has replayed everything primary $p has written so far, and
+# shows it: a row committed on the primary after everything else is
+# visible on the standby.
 sub caught_up {
 	my ($c, $p) = @_;
 	# The test clusters commit asynchronously (synchronous_commit=off), so
 	# the last commit may still sit in WAL buffers, past the primary's
 	# write position, and a standby "caught up" with that position would
 	# not have it yet.  A synchronous commit flushes everything before it;
-	# the flush position then covers every earlier commit.
-	my $lsn = $p->sql("SET synchronous_commit = on;\n"
-	    . "SELECT txid_current() \\g /dev/null\n"
+	# the flush position then covers every earlier commit.  That commit
+	# inserts a marker row, and the wait ends when a query on the standby
+	# sees it: what a client of the standby would see, not only a position.
+	my ($n, $lsn) = split /\n/, $p->sql("SET client_min_messages = warning;\n"
+	    . "CREATE SCHEMA IF NOT EXISTS tg_test;\n"
+	    . "CREATE TABLE IF NOT EXISTS tg_test.marker (n bigint);\n"
+	    . "SET synchronous_commit = on;\n"
+	    . "INSERT INTO tg_test.marker SELECT coalesce(max(n), 0) + 1 "
+	    . "FROM tg_test.marker RETURNING n;\n"
 	    . "SELECT pg_current_wal_flush_lsn()");
-	for (1 .. 400) {
-		return 1 if $c->sql("SELECT pg_last_wal_replay_lsn() >= '$lsn'")
-		    eq 't';
+	my $replayed;
+	for my $i (1 .. 400) {
+		if (!$replayed) {
+			$replayed = $i if $c->sql("SELECT "
+			    . "pg_last_wal_replay_lsn() >= '$lsn'") eq 't';
+		}
+		# (The table is there once replay has passed $lsn.)
+		return 1 if $replayed && $c->sql("SELECT count(*) FROM "
+		    . "tg_test.marker WHERE n = $n") eq '1';
 		sleep 0.05;
 	}
-	die "standby did not catch up with $lsn\n";
+	die "standby did not catch up with $lsn (marker $n"
+	    . ($replayed ? " not visible, though replay passed it at poll $replayed" : '')
+	    . ")\n";
 }
 
 1;
