@@ -241,8 +241,15 @@ db_etag_ask(struct db *db, db_etag_fn fn, void *ctx)
 {
 	db->etag_fn = fn;
 	db->etag_ctx = ctx;
+	db->etag_failed = 0;
 	PQclear(db->etag_res);
 	db->etag_res = NULL;
+}
+
+int
+db_etag_failed(const struct db *db)
+{
+	return db->etag_failed;
 }
 
 /*
@@ -276,6 +283,7 @@ db_etag_give(struct db *db)
 
 	if (db->etag_res == NULL) {
 		snprintf(db->err, sizeof(db->err), "exec: DB_ETAG: no rows");
+		db->etag_failed = 1;
 		return APP_SYSTEM;
 	}
 	if (!db->cols[DB_ETAG].ok)
@@ -285,6 +293,8 @@ db_etag_give(struct db *db)
 		db_res_init(&r, db, DB_ETAG, db->etag_res);
 		rc = fn(db->etag_ctx, &r);
 	}
+	if (rc != APP_OK)
+		db->etag_failed = 1;
 	PQclear(db->etag_res);
 	db->etag_res = NULL;
 	return rc;
@@ -347,8 +357,10 @@ run_once(struct db *db, enum db_stmt s, const char *const *params,
 		return rc;
 	if (pre >= 0 && (rc = db_prepare(db, (enum db_stmt)pre, retry)) != APP_OK)
 		return rc;
-	if (et && (rc = db_prepare(db, DB_ETAG, retry)) != APP_OK)
+	if (et && (rc = db_prepare(db, DB_ETAG, retry)) != APP_OK) {
+		db->etag_failed = 1;
 		return rc;
+	}
 	lng = (db_def(db, s)->flags & DB_LONG) != 0;
 	eq = et ? (!db->o.prepare || lng) : -1;	/* DB_ETAG's place */
 	nq = 1 + (pre >= 0) + (!db->o.prepare || lng) + et;
@@ -360,6 +372,7 @@ run_once(struct db *db, enum db_stmt s, const char *const *params,
 			if (rs == PGRES_FATAL_ERROR && rc == APP_OK) {
 				db_set_err(db, "exec", res);
 				rc = db_classify(db, res, retry);
+				db->etag_failed = q == eq;
 			} else if (rs != PGRES_TUPLES_OK &&
 			    rs != PGRES_COMMAND_OK && rs != PGRES_PIPELINE_ABORTED &&
 			    !(rs == PGRES_SINGLE_TUPLE && q < nq - 1) &&

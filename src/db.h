@@ -189,6 +189,13 @@ enum app_err	 db_etag_row(const struct db_res *, struct etag_row *) WUR;
  */
 typedef enum app_err (*db_etag_fn)(void *ctx, const struct db_res *);
 void		 db_etag_ask(struct db *, db_etag_fn fn, void *ctx);
+/*
+ * 1 when, since the last db_etag_ask, DB_ETAG itself failed (not there,
+ * not granted, not prepared, a row that does not decode), so that what
+ * failed with it may be run again without the ask; 0 when anything else
+ * failed.
+ */
+int		 db_etag_failed(const struct db *);
 
 enum app_err	 db_stream(struct db *, enum db_stmt, const char *const *) WUR;
 int		 db_stream_next(struct db *, struct db_res **, enum app_err *);

@@ -66,6 +66,7 @@ struct db {
 	db_etag_fn	 etag_fn;
 	void		*etag_ctx;
 	PGresult	*etag_res;	/* its result, until given to etag_fn */
+	int		 etag_failed;	/* DB_ETAG itself failed since the ask */
 	char		 err[256];
 	/* The statement built at run time (DB_DYN), while it runs. */
 	struct db_stmt_def dyn, dynpre;

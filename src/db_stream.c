@@ -47,6 +47,7 @@ stream_ahead(struct db *db, enum db_stmt s, const char *const *params,
 				db_set_err(db, et && q == nq - 1 ? "exec" :
 				    "setup", res);
 				rc = db_classify(db, res, &retry);
+				db->etag_failed = et && q == nq - 1;
 				bad = 1;
 			}
 			if (!et || q != nq - 1 || !db_etag_keep(db, res))
@@ -75,8 +76,10 @@ stream_send(struct db *db, enum db_stmt s, const char *const *params)
 		return rc;
 	if ((rc = db_prepare(db, s, &retry)) != APP_OK)
 		return rc;
-	if (et && (rc = db_prepare(db, DB_ETAG, &retry)) != APP_OK)
+	if (et && (rc = db_prepare(db, DB_ETAG, &retry)) != APP_OK) {
+		db->etag_failed = 1;
 		return rc;
+	}
 	if (!db->o.prepare || et) {
 		if ((rc = stream_ahead(db, s, params, et)) != APP_OK)
 			return rc;

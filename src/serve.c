@@ -271,6 +271,7 @@ run_handler(struct req *r, struct resp *w, struct db *db,
 	const struct route	*rt = rr->route;
 	struct etag_to		 to = { w, url_hash(r) };
 	enum app_err		 rc;
+	int			 tagless;
 
 	if (r->if_none_match != NULL || strcmp(r->method, "GET") != 0 ||
 	    (rt->flags & (ROUTE_METRICS | ROUTE_OPEN))) {
@@ -280,14 +281,15 @@ run_handler(struct req *r, struct resp *w, struct db *db,
 	}
 	db_etag_ask(db, etag_set, &to);
 	rc = rt->handler(r, w, db, rr->param ? param : NULL);
+	tagless = db_etag_failed(db);
 	db_etag_ask(db, NULL, NULL);
 	/*
-	 * DB_ETAG riding along may be what failed (taskgate_changes not
-	 * there: sql/004 not applied, no grant): a GET, read-only, runs
+	 * When DB_ETAG riding along is what failed (taskgate_changes not
+	 * there: sql/004 not applied, no grant), the GET, read-only, runs
 	 * once more the sequential way, where a failed tag only leaves the
-	 * answer without one.
+	 * answer without one.  Any other failure is the answer.
 	 */
-	if (rc == APP_SYSTEM && !w->streaming && w->etag[0] == '\0') {
+	if (rc == APP_SYSTEM && tagless && !w->streaming) {
 		resp_reset(w);
 		if ((rc = etag(r, w, db, rt)) != APP_OK)
 			return rc;

@@ -6,7 +6,7 @@
 # that pipeline; the answer is then computed again the sequential way.
 # Prepare on and off, a detail, a list streamed past stream_threshold, a
 # filtered list, counts; a 404 stays a 404; the tag comes back when the
-# table does.
+# table does.  A GET that fails for another reason runs once.
 use strict;
 use warnings;
 use Test::More;
@@ -55,4 +55,28 @@ for my $w ($on, $off) {
 	is($st, 200, 'counter back: 200');
 	like($h->{etag} // '', qr/^"/, 'counter back: the ETag again');
 }
+
+# Only a failing DB_ETAG makes the answer run again: a GET whose own
+# statement fails (task_shards not there) fails once, its statement run
+# once (the cluster's log has one error for it, not two), tag or not.
+$c->sql('ALTER TABLE task_shards RENAME TO task_shards_away');
+my $pglog = "$c->{dir}/log";
+sub shard_errors {
+	open my $fh, '<', $pglog or die "$pglog: $!";
+	return scalar grep { /ERROR: .*"task_shards" does not exist/ } <$fh>;
+}
+for my $w ($on, $off) {
+	my $m = $w == $on ? 'prepare on' : 'prepare off';
+	for my $inm (undef, '"x"') {
+		my $n0 = shard_errors();
+		my ($st, $h, $body) = tg_http(GET => "$w->{base}/api/tasks/t007/shards",
+		    headers => $inm ? { 'If-None-Match' => $inm } : {});
+		my $k = $inm ? 'with If-None-Match' : 'tag riding along';
+		is($st, 500, "$m, $k, no task_shards: 500");
+		is(shard_errors() - $n0, 1, "$m, $k: the failing statement ran once");
+	}
+}
+$c->sql('ALTER TABLE task_shards_away RENAME TO task_shards');
+my ($st) = tg_http(GET => "$on->{base}/api/tasks/t007/shards");
+is($st, 200, 'task_shards back: 200');
 done_testing();
