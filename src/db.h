@@ -99,7 +99,7 @@ enum db_frag {
 	DB_F_SUBMITTED_AFTER, DB_F_SUBMITTED_BEFORE,
 	DB_F_UPDATED_AFTER, DB_F_UPDATED_BEFORE,
 	DB_F_ARCHIVED_AFTER, DB_F_ARCHIVED_BEFORE,
-	DB_F_METADATA,
+	DB_F_METADATA, DB_F_META_KEY,
 	DB_F_UPDATED_SPLIT, DB_F_ARCHIVED_SPLIT,
 	DB_F_UPDATED_ODD, DB_F_ARCHIVED_ODD,
 	DB_F_UPDATED_LATE, DB_F_UPDATED_SPAN,
@@ -154,6 +154,7 @@ void		 db_free(struct db *);
 enum app_err	 db_exec(struct db *, enum db_stmt, const char *const *params,
 		    struct db_res **) WUR;
 void		 db_dyn(struct db *, const struct db_query *);
+int		 db_meta_indexed(struct db *, int archived, const char *key);
 void		 db_res_free(struct db_res *);
 
 /*

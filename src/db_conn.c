@@ -14,6 +14,10 @@
  *    statement brings its own transaction-local settings instead
  *    (db_send_local_setup: set_config(..., true) in the same pipeline,
  *    no extra round trip).
+ *  - Once connected, it reads which metadata keys have an index of
+ *    sql/008's taskgate_index_metadata() (db_meta_indexed), and again
+ *    at a use DB_META_REFRESH_S later: a new index is used within a
+ *    minute, a dropped one is no longer named.
  *  - The last error is kept for the log line: SQLSTATE and message.
  */
 #include "config.h"
@@ -89,6 +93,8 @@ db_free(struct db *db)
 		PQfinish(db->conn);
 	free(db->conninfo);
 	free(db->schema);
+	buf_free(&db->mkeys[0]);
+	buf_free(&db->mkeys[1]);
 	free(db);
 }
 
@@ -110,6 +116,8 @@ db_disconnect(struct db *db)
 	PQclear(db->etag_res);	/* the ask stays, for the retry */
 	db->etag_res = NULL;
 	db->have_first = 0;
+	buf_reset(&db->mkeys[0]);
+	buf_reset(&db->mkeys[1]);
 }
 
 /* The session settings; is_local true makes them last one transaction. */
@@ -133,6 +141,77 @@ db_send_local_setup(struct db *db, int lng)
 	pv[1] = lng ? db->ltimeout : db->timeout;
 	return PQsendQueryParams(db->conn, SETUP("true"), 2, NULL, pv, NULL,
 	    NULL, 1);
+}
+
+/*
+ * The metadata keys with a sql/008 index (its comment names the key) on
+ * tasks and archived_tasks, as (archived, key) rows.  The schema is this
+ * statement's search_path alone (with prepare off nothing is set per
+ * session); the LATERAL subquery, kept apart by OFFSET 0, looks the
+ * tables up after set_config has run.
+ */
+#define META_KEYS "WITH s AS MATERIALIZED (SELECT " \
+	"pg_catalog.set_config('search_path', $1, true) AS v) " \
+	"SELECT i.indrelid = pg_catalog.to_regclass('archived_tasks'), " \
+	"pg_catalog.substr(d.description, 24) FROM s CROSS JOIN LATERAL " \
+	"(SELECT x.indexrelid, x.indrelid FROM pg_catalog.pg_index x " \
+	"WHERE s.v IS NOT NULL AND x.indisvalid AND x.indrelid IN " \
+	"(pg_catalog.to_regclass('tasks'), " \
+	"pg_catalog.to_regclass('archived_tasks')) OFFSET 0) i " \
+	"JOIN pg_catalog.pg_description d ON d.objoid = i.indexrelid " \
+	"AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass " \
+	"AND d.objsubid = 0 AND pg_catalog.starts_with(d.description, " \
+	"'taskgate metadata key: ')"
+
+/*
+ * Reads the keys into db->mkeys.  A failure leaves none: the filters
+ * then read the GIN index, which answers the same.
+ */
+static void
+meta_keys(struct db *db)
+{
+	const char	*pv[1];
+	PGresult	*res;
+	int		 i, n;
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	db->mkeys_at = ts.tv_sec;
+	buf_reset(&db->mkeys[0]);
+	buf_reset(&db->mkeys[1]);
+	pv[0] = db->o.schema;
+	res = PQexecParams(db->conn, META_KEYS, 1, NULL, pv, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQnfields(res) == 2)
+		for (i = 0, n = PQntuples(res); i < n; i++)
+			buf_add(&db->mkeys[PQgetvalue(res, i, 0)[0] == 't'],
+			    PQgetvalue(res, i, 1),
+			    (size_t)PQgetlength(res, i, 1) + 1);
+	PQclear(res);
+}
+
+/*
+ * 1 when key has a sql/008 index on tasks (archived: on archived_tasks),
+ * connecting first; 0 when not; -1 when the database cannot be reached
+ * (the statement that follows says so).
+ */
+int
+db_meta_indexed(struct db *db, int archived, const char *key)
+{
+	const struct buf *b = &db->mkeys[archived != 0];
+	const char	*p;
+	struct timespec	 ts;
+
+	if (db_ensure(db) != APP_OK)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (ts.tv_sec - db->mkeys_at >= DB_META_REFRESH_S)
+		meta_keys(db);
+	if (b->oom || b->p == NULL)
+		return 0;
+	for (p = b->p; p < b->p + b->len; p += strlen(p) + 1)
+		if (strcmp(p, key) == 0)
+			return 1;
+	return 0;
 }
 
 /*
@@ -186,6 +265,7 @@ dbconnect(struct db *db)
 	}
 	PQclear(res);
 up:
+	meta_keys(db);
 	metrics_db_connect(1, db->connected);
 	db->connected = 1;
 	return APP_OK;

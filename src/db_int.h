@@ -16,9 +16,11 @@
 #define DB_INT_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
+#include "buf.h"
 #include "db.h"
 #include "db_cols.h"
 
@@ -68,12 +70,22 @@ struct db {
 	PGresult	*etag_res;	/* its result, until given to etag_fn */
 	int		 etag_failed;	/* DB_ETAG itself failed since the ask */
 	char		 err[256];
+	/*
+	 * The metadata keys with a sql/008 index on tasks [0] and on
+	 * archived_tasks [1], found at connect and again when older than
+	 * DB_META_REFRESH_S at a use: each NUL-terminated.
+	 */
+	struct buf	 mkeys[2];
+	time_t		 mkeys_at;	/* CLOCK_MONOTONIC seconds */
 	/* The statement built at run time (DB_DYN), while it runs. */
 	struct db_stmt_def dyn, dynpre;
 	enum db_frag	 dyn_rows;
 	const int	*dyn_len;
 	const int	*dyn_fmt;
 };
+
+/* How long the metadata keys read from the catalog are used (seconds). */
+#define DB_META_REFRESH_S	60
 
 /* db.c and db_conn.c */
 const struct db_stmt_def *db_def(const struct db *, enum db_stmt);

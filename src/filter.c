@@ -45,7 +45,7 @@ static void
 each_buf(struct filter *f, void (*fn)(struct buf *))
 {
 	struct buf	*const v[] = { &f->status_in, &f->backend_in, &f->meta,
-	    &f->sql, &f->where, &f->lock, &f->sin };
+	    &f->mkeys, &f->sql, &f->where, &f->lock, &f->sin };
 	size_t		 i;
 
 	for (i = 0; i < NELEM(v); i++)

@@ -14,6 +14,7 @@
 #include "buf.h"
 
 struct req;
+struct db;
 struct db_query;
 struct jsonw_filter;
 
@@ -36,6 +37,11 @@ struct filter {
 	int64_t		 t[FILTER_NTIME];	/* PostgreSQL microseconds */
 	int		 has_meta;
 	struct buf	 meta;		/* compact JSON */
+	/* Its keys a sql/008 index may answer, and the pairs it has. */
+	struct buf	 mkeys;
+	int		 mpairs;
+	const char	*mkey;		/* the one that has an index (in mkeys);
+					   set by filter_meta_index */
 	int		 asc;
 	int		 cursor;	/* cursor= given (paging) */
 	int		 cur_pos;	/* the cursor holds a position */
@@ -73,6 +79,7 @@ enum app_err	 filter_parse(struct filter *, const struct req *,
 		    struct buf *err) WUR;
 int		 filter_counted(const struct filter *);
 enum app_err	 filter_from_json(struct filter *, const struct jsonw_filter *) WUR;
+void		 filter_meta_index(struct filter *, struct db *);
 enum app_err	 filter_sql(struct filter *, enum filter_what, int64_t limit,
 		    int64_t offset, struct db_query *) WUR;
 void		 filter_cursor(struct buf *, const struct filter *, int pos,

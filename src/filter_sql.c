@@ -35,6 +35,15 @@
  *    those ranges (sql/007).  Disjoint by submit_time, together every
  *    match.
  * With both, a branch per (value, part).
+ *
+ * metadata: containment (004's GIN index, not in list order), and for
+ * a key with an index of sql/008 (f->mkey, filter_meta_index) the value
+ * at that key too, which is the same test for a scalar value: the
+ * planner then reads the page from that index, in list order.  When
+ * that pair is the whole filter the containment test is left out: with
+ * both, the planner takes the two as independent, expects a hundredth
+ * of the rows, and reads every match through the GIN index to sort
+ * them.
  */
 #include "config.h"
 
@@ -45,10 +54,12 @@
 #include "req.h"
 #include "db.h"
 #include "filter.h"
+#include "jsonw.h"
 
 /* What a $n stands for (f->slot). */
 enum slot {
 	S_STATUS, S_BACKEND, S_STATUS_IN, S_BACKEND_IN, S_HAS_RESULT, S_META,
+	S_MKEY,
 	S_CUR_TIME,
 	S_CUR_SEQ,		/* the four numbers, in f->num[] */
 	S_BRANCH_LIMIT, S_LIMIT, S_OFFSET,
@@ -168,9 +179,40 @@ conditions(struct filter *f, int *first, int item, int skip)
 		if (f->tset[i] && i != skip)
 			frag(f, w, first, tfrag[i],
 			    tparam(f, S_TIME + i, f->t[i]), 0);
-	if (f->has_meta)
+	if (f->has_meta && f->mkey != NULL)
+		frag(f, w, first, DB_F_META_KEY,
+		    param(f, S_META, f->meta.p, 0, 0),
+		    param(f, S_MKEY, f->mkey, 0, 0));
+	if (f->has_meta && (f->mkey == NULL || f->mpairs != 1))
 		frag(f, w, first, DB_F_METADATA,
 		    param(f, S_META, f->meta.p, 0, 0), 0);
+}
+
+/*
+ * The first key of the metadata filter whose value an index of sql/008
+ * answers on f's table, into f->mkey (see the top); none when the
+ * filter has no scalar value or no key such an index.
+ */
+void
+filter_meta_index(struct filter *f, struct db *db)
+{
+	const char	*p, *end;
+
+	f->mkey = NULL;
+	if (!f->has_meta || f->meta.p == NULL)
+		return;
+	f->mpairs = jsonw_meta_keys(f->meta.p, f->meta.len, &f->mkeys);
+	if (f->mpairs <= 0 || f->mkeys.p == NULL)
+		return;
+	end = f->mkeys.p + f->mkeys.len;
+	for (p = f->mkeys.p; p < end; p += strlen(p) + 1)
+		switch (db_meta_indexed(db, f->archived, p)) {
+		case 1:
+			f->mkey = p;
+			return;
+		case -1:		/* the statement will say */
+			return;
+		}
 }
 
 /*

@@ -172,6 +172,7 @@ list_ext(struct resp *w, struct db *db, struct filter *f, int64_t limit,
 	buf_reset(b);
 	jsonw_list_open(b);
 	if (!f->nomatch && (limit != 0 || f->cursor)) {
+		filter_meta_index(f, db);
 		if ((rc = filter_sql(f, FILTER_LIST, limit, offset, &q)) !=
 		    APP_OK)
 			return rc;

@@ -143,6 +143,11 @@ void		 jsonw_ids_free(struct jsonw_ids *);
 int		 jsonw_query_json(const char *, size_t, struct buf *out,
 		    int *nomatch, struct buf *msg);
 
+/* The metadata filter's keys a sql/008 index may answer. */
+#define JSONW_META_KEYMAX	128	/* taskgate_index_metadata()'s */
+#define JSONW_META_STRMAX	256
+int		 jsonw_meta_keys(const char *, size_t, struct buf *keys);
+
 /* Exposed for unit tests and fuzzing: the Python-compatible checker. */
 int		 jsonw_py_check(const char *, size_t, size_t *pos,
 		    const char **msg);

@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,4 +342,56 @@ jsonw_bulk_filter(struct pj *chk, struct jsonw_filter *bk, struct buf *err)
 	if (err->oom)
 		rc = APP_NOMEM;
 	return rc;
+}
+
+/* Whether a filter's value v may be read from a sql/008 index. */
+static int
+meta_indexable(json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+	case json_type_boolean:
+	case json_type_int:		/* at most 20 characters */
+		return 1;
+	case json_type_string:		/* JSON text at most 6 x + 2 */
+		return json_object_get_string_len(v) <= JSONW_META_STRMAX;
+	default:			/* objects, arrays, floats */
+		return 0;
+	}
+}
+
+/*
+ * The keys of the metadata filter m (compact JSON, n bytes) whose value
+ * a sql/008 index may answer, in the filter's order, each NUL-terminated
+ * into keys: a string of at most JSONW_META_STRMAX bytes (its JSON text
+ * is then within the indexes' 2 000), an integer, true, false or null
+ * (containment of a scalar is equality of the value).  Returns the
+ * number of the filter's pairs; -1 when m is not an object or on no
+ * memory (no key then).
+ */
+int
+jsonw_meta_keys(const char *m, size_t n, struct buf *keys)
+{
+	json_tokener	*tok;
+	json_object	*root;
+	int		 np = -1;
+
+	buf_reset(keys);
+	if (n > INT_MAX || (tok = json_tokener_new()) == NULL)
+		return -1;
+	root = json_tokener_parse_ex(tok, m, (int)n);
+	if (root != NULL && json_tokener_get_error(tok) == json_tokener_success &&
+	    json_object_is_type(root, json_type_object)) {
+		np = 0;
+		json_object_object_foreach(root, k, v) {
+			np++;
+			if (strlen(k) <= JSONW_META_KEYMAX && meta_indexable(v))
+				buf_add(keys, k, strlen(k) + 1);
+		}
+		if (keys->oom)
+			np = -1;
+	}
+	json_object_put(root);
+	json_tokener_free(tok);
+	return np;
 }

@@ -340,6 +340,14 @@ const char *const db_frag[DB_F__MAX] = {
 	[DB_F_ARCHIVED_BEFORE] = "archived_at < $%d::timestamptz",
 	[DB_F_METADATA] = "metadata @> $%d::jsonb",
 	/*
+	 * The value at key $2 of the filter $1 (a scalar: filter_sql.c),
+	 * in the terms of sql/008's index of that key: once the key is
+	 * known (the statement is planned with its values) the planner
+	 * reads the page from it, the second test being its predicate.
+	 */
+	[DB_F_META_KEY] = "$%d::jsonb -> $%d::text = metadata -> $%d::text "
+	    "AND octet_length((metadata -> $%d::text)::text) <= 2000",
+	/*
 	 * The first branch of that split: the rows submitted before $%d
 	 * (the same value twice).  "+ interval '0'" (exact) keeps the
 	 * planner from estimating the two bounds as independent: they

@@ -380,6 +380,36 @@ main(void)
 	is_str(err.p, "{\"detail\":[{\"type\":\"list_type\",\"loc\":[\"body\","
 	    "\"task_ids\"],\"msg\":\"Input should be a valid list\",\"input\":"
 	    "{\"a\\u0000b\":3,\"a\":2}}]}", "NUL in a key echoes as \\u0000");
+	/* The keys of a metadata filter a sql/008 index may answer. */
+	{
+		struct buf	 k;
+		char		 m[700];
+		int		 n;
+
+		buf_init(&k);
+		n = snprintf(m, sizeof(m), "%s", "{\"a\":\"x\",\"b\":[1],"
+		    "\"c\":{},\"d\":1.5,\"e\":7,\"f\":null,\"g\":false}");
+		n = jsonw_meta_keys(m, (size_t)n, &k);
+		ok(n == 7 && k.len == 8 && memcmp(k.p, "a\0e\0f\0g\0", 8) == 0,
+		    "meta keys: scalars but floats, in order; all pairs counted");
+		ok(jsonw_meta_keys("[\"a\"]", 5, &k) == -1 && k.len == 0,
+		    "meta keys: an array filter has none");
+		ok(jsonw_meta_keys("{}", 2, &k) == 0 && k.len == 0,
+		    "meta keys: {} has none");
+		ok(jsonw_meta_keys("{\"a\":", 5, &k) == -1,
+		    "meta keys: not JSON: none");
+		/* 256 bytes once decoded (escapes count as what they stand for). */
+		n = snprintf(m, sizeof(m), "{\"s\":\"\\u00e9%254s\"}", "");
+		ok(jsonw_meta_keys(m, (size_t)n, &k) == 1 && k.len == 2,
+		    "meta keys: a string of 256 bytes");
+		n = snprintf(m, sizeof(m), "{\"s\":\"\\u00e9%255s\"}", "");
+		ok(jsonw_meta_keys(m, (size_t)n, &k) == 1 && k.len == 0,
+		    "meta keys: 257 bytes: too long");
+		n = snprintf(m, sizeof(m), "{\"%128s\":1,\"%129s\":2}", "", "");
+		ok(jsonw_meta_keys(m, (size_t)n, &k) == 2 && k.len == 129,
+		    "meta keys: a key of 128 bytes, not of 129");
+		buf_free(&k);
+	}
 	buf_free(&b);
 	buf_free(&err);
 	return done_testing();
