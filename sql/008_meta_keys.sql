@@ -36,7 +36,7 @@ DECLARE
 	t	text;
 BEGIN
 	IF k IS NULL OR octet_length(k) > 128 THEN
-		RAISE EXCEPTION 'taskgate_index_metadata: a key of 1 to 128 bytes';
+		RAISE EXCEPTION 'taskgate_index_metadata: a key of at most 128 bytes';
 	END IF;
 	FOREACH t IN ARRAY ARRAY['tasks', 'archived_tasks'] LOOP
 		EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I '

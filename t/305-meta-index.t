@@ -127,6 +127,8 @@ is(join(',', $before{$on}{"/api/tasks?metadata=" . qe('{"n":1}')} =~ /"task_id":
 
 $c->sql(q{SELECT taskgate_index_metadata('circuit'); SELECT taskgate_index_metadata('n');
 	SELECT taskgate_index_metadata('we''ird "key"'); ANALYZE tasks; ANALYZE archived_tasks});
+ok(!eval { $c->sql(q{SELECT taskgate_index_metadata(repeat('k', 129))}); 1 },
+    'taskgate_index_metadata: a key over 128 bytes is refused');
 is($c->sql(q{SELECT count(*) FROM pg_indexes WHERE indexname ~ '_meta_[0-9a-f]{32}$'}), 6,
     'taskgate_index_metadata: an index on each table per key');
 reconnect();
