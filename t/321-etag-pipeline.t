@@ -69,7 +69,14 @@ for my $w ($on, $off) {
 		is($body3, $body, "$m $r: and the same answer");
 		$tag{$m}{$r} = $t;
 	}
-	my ($st, $h, $body) = get($w, '/api/tasks');
+	# lighttpd sets a Content-Length when the whole answer came before
+	# it sent the headers (a busy machine): a list taskgate streams is
+	# chunked in some of five tries, one it buffers in none.
+	my ($st, $h, $body);
+	for (1 .. 5) {
+		($st, $h, $body) = get($w, '/api/tasks');
+		last if ($h->{'transfer-encoding'} // '') eq 'chunked';
+	}
 	is($h->{'transfer-encoding'} // '', 'chunked',
 	    "$m: the default list is streamed (its ETag set before the first flush)");
 	is($h->{'content-length'}, undef, "$m: ... without a Content-Length");
