@@ -16,8 +16,9 @@
 -- builds it on tasks and on archived_tasks (writers wait while it is
 -- built: 3 s at 1 000 000 tasks; 47 MB), and
 -- taskgate_drop_metadata_index('circuit') drops them.  taskgate finds
--- these indexes when it connects (by their comment, 'taskgate metadata
--- key: ' and the key); for a filter whose value at such a key is a
+-- these indexes at the first metadata filter on a connection and a
+-- minute later again (by their comment, 'taskgate metadata key: ' and
+-- the key); for a filter whose value at such a key is a
 -- string of at most 256 bytes, an integer, true, false or null, it adds
 -- metadata -> key = value (the same rows: containment of a scalar is
 -- equality), and drops the containment test when that pair is the whole

@@ -14,10 +14,11 @@
  *    statement brings its own transaction-local settings instead
  *    (db_send_local_setup: set_config(..., true) in the same pipeline,
  *    no extra round trip).
- *  - Once connected, it reads which metadata keys have an index of
- *    sql/008's taskgate_index_metadata() (db_meta_indexed), and again
- *    at a use DB_META_REFRESH_S later: a new index is used within a
- *    minute, a dropped one is no longer named.
+ *  - At the first metadata-filtered list on a connection it reads which
+ *    metadata keys have an index of sql/008's taskgate_index_metadata()
+ *    (db_meta_indexed), and again at a use DB_META_REFRESH_S later: a
+ *    new index is used within a minute, a dropped one is no longer
+ *    named.  Not at connect: a CGI process connects for every request.
  *  - The last error is kept for the log line: SQLSTATE and message.
  */
 #include "config.h"
@@ -116,8 +117,7 @@ db_disconnect(struct db *db)
 	PQclear(db->etag_res);	/* the ask stays, for the retry */
 	db->etag_res = NULL;
 	db->have_first = 0;
-	buf_reset(&db->mkeys[0]);
-	buf_reset(&db->mkeys[1]);
+	db->mkeys_read = 0;
 }
 
 /* The session settings; is_local true makes them last one transaction. */
@@ -177,6 +177,7 @@ meta_keys(struct db *db)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	db->mkeys_at = ts.tv_sec;
+	db->mkeys_read = 1;
 	buf_reset(&db->mkeys[0]);
 	buf_reset(&db->mkeys[1]);
 	pv[0] = db->o.schema;
@@ -191,7 +192,7 @@ meta_keys(struct db *db)
 
 /*
  * 1 when key has a sql/008 index on tasks (archived: on archived_tasks),
- * connecting first; 0 when not; -1 when the database cannot be reached
+ * connecting and reading the keys first when needed; 0 when not; -1 when the database cannot be reached
  * (the statement that follows says so).
  */
 int
@@ -204,7 +205,7 @@ db_meta_indexed(struct db *db, int archived, const char *key)
 	if (db_ensure(db) != APP_OK)
 		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (ts.tv_sec - db->mkeys_at >= DB_META_REFRESH_S)
+	if (!db->mkeys_read || ts.tv_sec - db->mkeys_at >= DB_META_REFRESH_S)
 		meta_keys(db);
 	if (b->oom || b->p == NULL)
 		return 0;
@@ -265,7 +266,6 @@ dbconnect(struct db *db)
 	}
 	PQclear(res);
 up:
-	meta_keys(db);
 	metrics_db_connect(1, db->connected);
 	db->connected = 1;
 	return APP_OK;

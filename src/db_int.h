@@ -72,10 +72,11 @@ struct db {
 	char		 err[256];
 	/*
 	 * The metadata keys with a sql/008 index on tasks [0] and on
-	 * archived_tasks [1], found at connect and again when older than
-	 * DB_META_REFRESH_S at a use: each NUL-terminated.
+	 * archived_tasks [1], read at the first use on a connection and
+	 * again when older than DB_META_REFRESH_S: each NUL-terminated.
 	 */
 	struct buf	 mkeys[2];
+	int		 mkeys_read;	/* on this connection */
 	time_t		 mkeys_at;	/* CLOCK_MONOTONIC seconds */
 	/* The statement built at run time (DB_DYN), while it runs. */
 	struct db_stmt_def dyn, dynpre;

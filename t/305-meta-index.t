@@ -132,6 +132,14 @@ ok(!eval { $c->sql(q{SELECT taskgate_index_metadata(repeat('k', 129))}); 1 },
 is($c->sql(q{SELECT count(*) FROM pg_indexes WHERE indexname ~ '_meta_[0-9a-f]{32}$'}), 6,
     'taskgate_index_metadata: an index on each table per key');
 reconnect();
+# The keys are read at the first metadata filter on a connection, not
+# at connect (a CGI process connects for every request).
+my $at0 = logsize();
+get($on, '/api/tasks?limit=1');
+unlike(plans($at0), qr/taskgate metadata key/, 'a fresh connection: a list without metadata reads no keys');
+$at0 = logsize();
+get($on, "/api/tasks?limit=1&metadata=" . qe('{"circuit":"bell"}'));
+like(plans($at0), qr/taskgate metadata key/, '... the first metadata filter reads them');
 for my $w ($on, $off) {
 	my $m = $w == $on ? 'prepare on' : 'prepare off';
 	my $a = answers($w);
