@@ -371,18 +371,28 @@ stored_string(struct printbuf *pb, const char *s, size_t n)
 static int
 stored_pb(struct printbuf *pb, const char *s, size_t n)
 {
-	size_t	 i = 0, j, start;
+	size_t	 i = 0, run = 0, j;
 	int	 esc;
 
+	/*
+	 * The text between two skipped blanks goes in one append: for
+	 * PostgreSQL's `{"k": "v", "n": 1}` that is `{"k":`, `"v",` ...,
+	 * half the appends of one per token.
+	 */
+#define FLUSH(to) do {							\
+	if ((to) > run && printbuf_memappend(pb, s + run,		\
+	    (int)((to) - run)) < 0)					\
+		return -1;						\
+} while (0)
 	while (i < n) {
 		switch (s[i]) {
 		case ' ': case '\t': case '\n': case '\r':
-			i++;
+			FLUSH(i);
+			run = ++i;
 			break;
 		case '"':
-			start = i++;
 			esc = 0;
-			for (j = i; j < n && s[j] != '"'; j++) {
+			for (j = i + 1; j < n && s[j] != '"'; j++) {
 				if (s[j] == '\\') {
 					esc = 1;
 					j++;
@@ -391,24 +401,20 @@ stored_pb(struct printbuf *pb, const char *s, size_t n)
 			}
 			if (j >= n)
 				return 0;
-			if (!esc) {
-				if (printbuf_memappend(pb, s + start,
-				    (int)(j + 1 - start)) < 0)
+			if (esc) {
+				FLUSH(i);
+				if (stored_string(pb, s + i + 1, j - i - 1) < 0)
 					return -1;
-			} else if (stored_string(pb, s + i, j - i) < 0)
-				return -1;
+				run = j + 1;
+			}
 			i = j + 1;
 			break;
 		default:
-			start = i;
-			while (i < n && s[i] != '"' && s[i] != ' ' &&
-			    s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
-				i++;
-			if (printbuf_memappend(pb, s + start,
-			    (int)(i - start)) < 0)
-				return -1;
+			i++;
 		}
 	}
+	FLUSH(n);
+#undef FLUSH
 	return 1;
 }
 
