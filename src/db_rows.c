@@ -111,19 +111,14 @@ db_cols_check(struct db *db, enum db_stmt s, const PGresult *res)
 		}
 		oid = (unsigned)PQftype(res, pos);
 		w = type_width(c->oid);
-		/*
-		 * jsonb may come as its text (sql/009's metadata_text), which
-		 * get_json() passes on as it is.
-		 */
-		if ((oid != c->oid && !(c->oid == DB_OID_JSONB &&
-		    oid == DB_OID_TEXT)) || (w > 0 && PQfsize(res, pos) != w)) {
+		if (oid != c->oid || (w > 0 && PQfsize(res, pos) != w)) {
 			cols_err(db, d->name, "column %s is %s, the %s rows "
 			    "need %s", c->name, type_name(oid), l->what,
 			    type_name(c->oid));
 			return APP_SYSTEM;
 		}
 		m->col[c->field] = (signed char)pos;
-		m->oid[c->field] = (uint16_t)oid;
+		m->oid[c->field] = (uint16_t)c->oid;
 	}
 	m->ok = 1;
 	return APP_OK;
@@ -273,9 +268,7 @@ get_bool(const struct db_res *r, size_t i, enum db_field f, int *v)
 	return APP_OK;
 }
 
-/*
- * json or text (its text) or jsonb (a version byte, 1, then its text).
- */
+/* json (its text) or jsonb (a version byte, 1, then its text). */
 static enum app_err
 get_json(const struct db_res *r, size_t i, enum db_field f, struct rtext *t)
 {

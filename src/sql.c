@@ -22,19 +22,14 @@
 #include "db_cols.h"
 
 #define ORDER " ORDER BY submit_time DESC, seq DESC"
-/*
- * The task columns of an answer.  metadata_text: the metadata's text,
- * kept with the row by sql/009 (PostgreSQL's jsonb-to-text at each read
- * was 40 % of a 1 000-id lookup); filters read the jsonb column.
- */
 #define TSUM "task_id, backend, status, shots, submit_time, update_time, " \
-	"has_result, metadata_text AS metadata, NULL::timestamptz AS archived_at"
+	"has_result, metadata, NULL::timestamptz AS archived_at"
 #define TDET "task_id, backend, status, shots, submit_time, update_time, " \
-	"result, metadata_text AS metadata, NULL::timestamptz AS archived_at"
+	"result, metadata, NULL::timestamptz AS archived_at"
 #define ASUM "task_id, backend, status, shots, submit_time, update_time, " \
-	"has_result, metadata_text AS metadata, archived_at"
+	"has_result, metadata, archived_at"
 #define ADET "task_id, backend, status, shots, submit_time, update_time, " \
-	"result, metadata_text AS metadata, archived_at"
+	"result, metadata, archived_at"
 #define TCOLS "task_id, backend, status, shots, submit_time, update_time, " \
 	"result, metadata, error_message"
 #define SCOLS "uniqc_task_id, shard_index, platform_task_id, backend, " \
@@ -308,8 +303,7 @@ const struct db_stmt_def db_stmts[DB__MAX] = {
 	    "coalesce(t.submit_time, a.submit_time) AS submit_time, "
 	    "coalesce(t.update_time, a.update_time) AS update_time, "
 	    "coalesce(t.has_result, a.has_result) AS has_result, "
-	    "coalesce(t.metadata_text, a.metadata_text) AS metadata, "
-	    "a.archived_at, u.id "
+	    "coalesce(t.metadata, a.metadata) AS metadata, a.archived_at, u.id "
 	    "FROM unnest($1::text[]) WITH ORDINALITY AS u(id, ord) "
 	    "LEFT JOIN tasks t ON t.task_id = u.id "
 	    "LEFT JOIN archived_tasks a "

@@ -31,7 +31,7 @@ tg_shard($c, 't1', 0);
 tg_shard($c, 't1', 1);
 
 my $tcols = 'task_id, seq, backend, status, %s, submit_time, update_time, '
-    . 'result, metadata, error_message, has_result, metadata_text';
+    . 'result, metadata, error_message, has_result';
 sub tasks_view {
 	my ($shots) = @_;
 	return sprintf("CREATE VIEW bad.tasks AS SELECT $tcols FROM public.tasks",
