@@ -365,8 +365,9 @@ stored_string(struct printbuf *pb, const char *s, size_t n)
  * tree per value (a 20 KB result is thousands of objects) and loses
  * what Python keeps: the digits of a number as written (json-c
  * re-prints doubles and clamps big integers) and duplicate keys.  This
- * copies the text once, token by token; strings without escapes go as
- * they are (json-c would write them the same), others through json-c.
+ * copies the text once, a run between two dropped blanks at a time;
+ * strings without escapes go as they are (json-c would write them the
+ * same), others through json-c.
  */
 static int
 stored_pb(struct printbuf *pb, const char *s, size_t n)
@@ -374,11 +375,7 @@ stored_pb(struct printbuf *pb, const char *s, size_t n)
 	size_t	 i = 0, run = 0, j;
 	int	 esc;
 
-	/*
-	 * The text between two skipped blanks goes in one append: for
-	 * PostgreSQL's `{"k": "v", "n": 1}` that is `{"k":`, `"v",` ...,
-	 * half the appends of one per token.
-	 */
+	/* PostgreSQL's `{"k": "v", "n": 1}` goes as `{"k":`, `"v",` ... */
 #define FLUSH(to) do {							\
 	if ((to) > run && printbuf_memappend(pb, s + run,		\
 	    (int)((to) - run)) < 0)					\
