@@ -731,6 +731,42 @@ sub tg_smoke {
 
 	($st, $h, $body) = tg_http(GET => "$base/api/health");
 	Test::More::is("$st $body", '200 {"status":"ok"}', "$tag: health after the errors");
+	tg_smoke_large($c, $base, $tag);
+}
+
+# Large answers through the server (src/gw.c writes a piece of 16 KiB or
+# more as FastCGI records of up to 64 KiB of its own, after what libfcgi's
+# stream holds): a detail of 428 KB written whole, and a list streamed in
+# pieces below and above 16 KiB in turn, each piece of an odd length (the
+# padding).  Both compared byte for byte with the answer built here.
+sub tg_smoke_large {
+	my ($c, $base, $tag) = @_;
+	my $be = "smoke:$tag:big";
+	my $res = '{"counts":{' . join(',', map { qq("k$_":$_) } 1 .. 30001) . '}}';
+	tg_task($c, "$tag-big", backend => $be, submit => '2026-11-20T00:00:00Z',
+	    update => '2026-11-20T00:00:00Z', result => $res);
+	my ($st, $h, $body) = tg_http(GET => "$base/api/tasks/$tag-big");
+	my $want = qq({"task_id":"$tag-big","backend":"$be","status":"success","shots":0,"submit_time":"2026-11-20T00:00:00+00:00","update_time":"2026-11-20T00:00:00+00:00","result":$res,"metadata":{},"archived_at":null});
+	Test::More::is($st, 200, "$tag: large detail 200");
+	Test::More::ok($body eq $want, sprintf('%s: large detail exact (%d bytes, want %d)',
+	    $tag, length $body, length $want));
+
+	my @pad = (3001, 2999, 3003, 20001, 3005, 70001, 2997, 40003, 11);
+	my @rows;
+	for my $i (0 .. $#pad) {
+		my $t = sprintf('2026-11-19T%02d:00:00Z', $i);
+		my $m = qq({"pad":") . ('x' x $pad[$i]) . '"}';
+		tg_task($c, "$tag-m$i", backend => $be, submit => $t, update => $t,
+		    metadata => $m);
+		(my $o = $t) =~ s/Z$/+00:00/;
+		unshift @rows, qq({"task_id":"$tag-m$i","backend":"$be","status":"success","shots":0,"submit_time":"$o","update_time":"$o","has_result":false,"metadata":$m,"archived_at":null});
+	}
+	($st, $h, $body) = tg_http(GET => "$base/api/tasks?backend=$be&status=success");
+	$want = '{"tasks":[' . join(',', qq({"task_id":"$tag-big","backend":"$be","status":"success","shots":0,"submit_time":"2026-11-20T00:00:00+00:00","update_time":"2026-11-20T00:00:00+00:00","has_result":true,"metadata":{},"archived_at":null}), @rows)
+	    . '],"total":' . (@rows + 1) . ',"limit":100,"offset":0}';
+	Test::More::is($st, 200, "$tag: large list 200");
+	Test::More::ok($body eq $want, sprintf('%s: large streamed list exact (%d bytes, want %d)',
+	    $tag, length $body, length $want));
 }
 
 push @EXPORT, 'tg_smoke';

@@ -36,7 +36,8 @@ sub fcgi_connect {
 # sending).  With keep_open the connection stays open after the answer
 # (a web server slow to close it) and is returned.  With trickle the body
 # goes one byte per STDIN record, one every s seconds, until the answer
-# starts.
+# starts.  With records => \@r each record received is pushed on @r as
+# [version, type, request id, content length, padding length].
 sub fcgi_request {
 	my ($port, $env, $body, %o) = @_;
 	local $SIG{PIPE} = "IGNORE";	# the responder may answer before reading all
@@ -72,6 +73,8 @@ sub fcgi_request {
 			my ($v, $type, $id, $clen, $plen) = unpack('CCnnC', $buf);
 			last if length($buf) < 8 + $clen + $plen;
 			my $c = substr($buf, 8, $clen);
+			push @{ $o{records} }, [$v, $type, $id, $clen, $plen]
+			    if $o{records};
 			substr($buf, 0, 8 + $clen + $plen, '');
 			$stdout .= $c if $type == 6;
 			last READ if $type == 3;	# END_REQUEST
