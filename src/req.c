@@ -88,24 +88,28 @@ int
 req_str_set(struct str *dst, const char *s, size_t n)
 {
 	struct buf	 b;
-	size_t		 i = 0, k, sub;
+	size_t		 i = 0, j, k, sub;
 	int		 bad = 0;
 	char		*q;
 
 	buf_init(&b);
 	buf_add(&b, "", 0);
 	while (i < n) {
-		k = utf8_seq((const unsigned char *)s + i, n - i, &sub);
-		if (k == 0) {
+		/* A run of valid sequences, copied at once. */
+		for (j = i; j < n; j += k) {
+			k = utf8_seq((const unsigned char *)s + j, n - j, &sub);
+			if (k == 0)
+				break;
+			if (s[j] == '\0')
+				bad = 1;
+		}
+		buf_add(&b, s + i, j - i);
+		if (j < n) {
 			buf_add(&b, "\xEF\xBF\xBD", 3);
 			bad = 1;
-			i += sub;
-			continue;
+			j += sub;
 		}
-		if (s[i] == '\0')
-			bad = 1;
-		buf_add(&b, s + i, k);
-		i += k;
+		i = j;
 	}
 	if (b.oom) {
 		buf_free(&b);

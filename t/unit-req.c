@@ -94,6 +94,17 @@ main(void)
 	req_str_free(&s);
 	ok(req_str_set(&s, "a\0b", 3) && s.bad && s.len == 3, "NUL marks bad");
 	req_str_free(&s);
+	ok(req_str_set(&s, "ab\xff\xc3\xa9" "cd\xe2\x82", 9) && s.bad &&
+	    strcmp(s.p, "ab\xEF\xBF\xBD\xc3\xa9" "cd\xEF\xBF\xBD") == 0,
+	    "valid runs around bad bytes kept, in order");
+	req_str_free(&s);
+	ok(req_str_set(&s, "\xff\xffx", 3) && s.bad &&
+	    strcmp(s.p, "\xEF\xBF\xBD\xEF\xBF\xBDx") == 0,
+	    "bad bytes in a row: one U+FFFD each");
+	req_str_free(&s);
+	ok(req_str_set(&s, "", 0) && !s.bad && s.len == 0 && s.p[0] == '\0',
+	    "empty string");
+	req_str_free(&s);
 
 	ok(req_parse_query("status=a&&limit=1&x&status=b&k%61y=v%41+w", &q, &nq),
 	    "query parses");
