@@ -79,8 +79,9 @@ signals_init(sigset_t *stopset)
  * threshold starts at 128 KiB and moves up (to 32 MiB at most) as such
  * blocks are freed.  A process answering one large body after another
  * (a lookup of 1 000 ids builds 457 KB of JSON from a 500 KB result)
- * grew and gave back its heap on every request: 6 brk(2) calls and the
- * page faults of fresh pages each time (bench/API-REPORT.md).  Blocks
+ * kept growing and giving back its heap: 6 brk(2) calls a lookup in one
+ * strace, 14 % of its time in page faults under load (perf; see
+ * bench/API-REPORT.md).  Blocks
  * below HEAP_MMAP now come from the heap, and up to HEAP_KEEP of free
  * heap is kept for the next request; larger blocks, and free heap past
  * that, go back to the system as before.
