@@ -734,42 +734,56 @@ sub tg_smoke {
 	tg_smoke_large($c, $base, $tag);
 }
 
-# Large answers through the server (src/gw.c writes a piece of 16 KiB or
-# more as FastCGI records of up to 64 KiB of its own, after what libfcgi's
-# stream holds): a detail of 428 KB written whole, and a list streamed in
-# pieces below and above 16 KiB in turn, each piece of an odd length (the
-# padding).  Both compared byte for byte with the answer built here.
+# Fixtures for large answers (src/gw.c writes a piece of 16 KiB or more
+# as FastCGI records of up to 64 KiB of its own, after what libfcgi's
+# stream holds), all on backend $be: "$p-big", submitted 2026-11-20, with
+# a 428 KB result, and "$p-m$i" for each length in @pad, submitted an
+# hour apart on 2026-11-19, with metadata {"pad":"x..."} of that many
+# x's.  Returns the exact answers of GET /api/tasks/$p-big and of the
+# list of $be (the big task first, then the others newest first).
+sub tg_large_tasks {
+	my ($c, $p, $be, @pad) = @_;
+	my $sum = sub {
+		my ($id, $t, $has, $m) = @_;
+		return qq({"task_id":"$id","backend":"$be","status":"success","shots":0,"submit_time":"$t+00:00","update_time":"$t+00:00","has_result":$has,"metadata":$m,"archived_at":null});
+	};
+	my $res = '{"counts":{' . join(',', map { qq("k$_":$_) } 1 .. 30001) . '}}';
+	my $t0 = '2026-11-20T00:00:00';
+	tg_task($c, "$p-big", backend => $be, submit => "${t0}Z",
+	    update => "${t0}Z", result => $res);
+	my @rows;
+	for my $i (0 .. $#pad) {
+		my $t = sprintf('2026-11-19T%02d:00:00', $i);
+		my $m = qq({"pad":") . ('x' x $pad[$i]) . '"}';
+		tg_task($c, "$p-m$i", backend => $be, submit => "${t}Z",
+		    update => "${t}Z", metadata => $m);
+		unshift @rows, $sum->("$p-m$i", $t, 'false', $m);
+	}
+	unshift @rows, $sum->("$p-big", $t0, 'true', '{}');
+	return (qq({"task_id":"$p-big","backend":"$be","status":"success","shots":0,"submit_time":"$t0+00:00","update_time":"$t0+00:00","result":$res,"metadata":{},"archived_at":null}),
+	    '{"tasks":[' . join(',', @rows) . '],"total":' . @rows
+	    . ',"limit":100,"offset":0}');
+}
+
+# Large answers through the server: a detail of 428 KB written whole,
+# and a list streamed in pieces below and above 16 KiB in turn, each
+# piece of an odd length (the padding), byte for byte.
 sub tg_smoke_large {
 	my ($c, $base, $tag) = @_;
 	my $be = "smoke:$tag:big";
-	my $res = '{"counts":{' . join(',', map { qq("k$_":$_) } 1 .. 30001) . '}}';
-	tg_task($c, "$tag-big", backend => $be, submit => '2026-11-20T00:00:00Z',
-	    update => '2026-11-20T00:00:00Z', result => $res);
+	my ($detail, $list) = tg_large_tasks($c, $tag, $be,
+	    3001, 2999, 3003, 20001, 3005, 70001, 2997, 40003, 11);
 	my ($st, $h, $body) = tg_http(GET => "$base/api/tasks/$tag-big");
-	my $want = qq({"task_id":"$tag-big","backend":"$be","status":"success","shots":0,"submit_time":"2026-11-20T00:00:00+00:00","update_time":"2026-11-20T00:00:00+00:00","result":$res,"metadata":{},"archived_at":null});
 	Test::More::is($st, 200, "$tag: large detail 200");
-	Test::More::ok($body eq $want, sprintf('%s: large detail exact (%d bytes, want %d)',
-	    $tag, length $body, length $want));
-
-	my @pad = (3001, 2999, 3003, 20001, 3005, 70001, 2997, 40003, 11);
-	my @rows;
-	for my $i (0 .. $#pad) {
-		my $t = sprintf('2026-11-19T%02d:00:00Z', $i);
-		my $m = qq({"pad":") . ('x' x $pad[$i]) . '"}';
-		tg_task($c, "$tag-m$i", backend => $be, submit => $t, update => $t,
-		    metadata => $m);
-		(my $o = $t) =~ s/Z$/+00:00/;
-		unshift @rows, qq({"task_id":"$tag-m$i","backend":"$be","status":"success","shots":0,"submit_time":"$o","update_time":"$o","has_result":false,"metadata":$m,"archived_at":null});
-	}
+	Test::More::ok($body eq $detail, sprintf('%s: large detail exact (%d bytes, want %d)',
+	    $tag, length $body, length $detail));
 	($st, $h, $body) = tg_http(GET => "$base/api/tasks?backend=$be&status=success");
-	$want = '{"tasks":[' . join(',', qq({"task_id":"$tag-big","backend":"$be","status":"success","shots":0,"submit_time":"2026-11-20T00:00:00+00:00","update_time":"2026-11-20T00:00:00+00:00","has_result":true,"metadata":{},"archived_at":null}), @rows)
-	    . '],"total":' . (@rows + 1) . ',"limit":100,"offset":0}';
 	Test::More::is($st, 200, "$tag: large list 200");
-	Test::More::ok($body eq $want, sprintf('%s: large streamed list exact (%d bytes, want %d)',
-	    $tag, length $body, length $want));
+	Test::More::ok($body eq $list, sprintf('%s: large streamed list exact (%d bytes, want %d)',
+	    $tag, length $body, length $list));
 }
 
-push @EXPORT, 'tg_smoke';
+push @EXPORT, 'tg_smoke', 'tg_large_tasks';
 
 
 # Sanitizer builds (./configure --enable-sanitizers): every taskgate the
