@@ -34,6 +34,11 @@ sub ids {
 	return join ',', @ids;
 }
 
+# The cluster's sessions are not in UTC (TG::Cluster::server_opts): the
+# UTC times below come from taskgate, not from the server's zone.
+is(`psql -X -At -c 'SHOW TimeZone' '@{[ $c->dsn ]}'`, "Asia/Kathmandu\n",
+    "the server's sessions are at +05:45");
+
 my ($st, $body) = get('/api/tasks');
 is($st, 200, 'list 200');
 is(ids($body), 'c,b,a,d,e', 'submit_time desc, then seq desc (b after a)');

@@ -23,7 +23,10 @@ my $c = tg_cluster();
 my ($u) = getpwnam('www-data') ? ('www-data') : ('nobody');
 my $d = tg_subdir('term');
 my $bin = tg_copy_bin("$d/taskgate");
-tg_write("$d/taskgate.conf", "database = " . $c->dsn . "\n", 0644);
+# The stream below stays one statement while its writes are blocked:
+# a minute of statement_timeout, not the default 5 s, so a slow machine
+# does not cut it off.
+tg_write("$d/taskgate.conf", "database = " . $c->dsn . "\nstatement_timeout = 60000\n", 0644);
 
 # Waits up to $secs for a pid to be gone; spawn-fcgi's forked children
 # are not ours (kill 0), tg_spawn_fcgi's are (waitpid: sets $exit).

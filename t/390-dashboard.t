@@ -140,9 +140,7 @@ my $feat = features_of($root->{base});
 note("API features: " . ($feat || '(SPEC §2 only)'));
 browse(tag => 'root', scenario => 'full', base => "$root->{base}/",
     dbStop => pgctl('-m', 'fast', 'stop'),
-    dbStart => pgctl('-l', "$c->{dir}/log", '-o', "-p $c->{port} -k $c->{dir}/sock "
-	. "-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
-	. "-c full_page_writes=off", 'start'),
+    dbStart => pgctl('-l', "$c->{dir}/log", '-o', $c->server_opts, 'start'),
     expect => {
 	features => $feat,
 	total => 306, totalText => '306',

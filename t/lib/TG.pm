@@ -15,6 +15,14 @@ use Time::HiRes qw(sleep time);
 our @EXPORT = qw(tg_cluster tg_lighttpd tg_http tg_bin tg_srcdir tg_tmpdir
 	tg_free_port tg_wait_port tg_spawn tg_stop);
 
+# libpq reads these from the environment of psql, taskgate and
+# taskgate-admin alike: a time zone, a date style, session options, or an
+# sslmode the test clusters do not offer would change what the suite
+# sees.  Every DSN of the suite is complete without them.
+delete @ENV{qw(PGTZ PGDATESTYLE PGOPTIONS PGCLIENTENCODING PGSSLMODE
+    PGREQUIRESSL PGGSSENCMODE PGSERVICE PGSERVICEFILE PGTARGETSESSIONATTRS
+    PGPASSWORD PGPASSFILE PGAPPNAME PGCONNECT_TIMEOUT)};
+
 my @kill;		# [pid, signal] of servers to stop
 my @clusters;		# data directories to stop
 my $tmp;
@@ -267,13 +275,23 @@ use Time::HiRes qw(sleep);
 
 sub dsn { my $c = shift; "host=127.0.0.1 port=$c->{port} user=postgres dbname=taskgate" }
 
+# The server's options (pg_ctl -o).  Its time zone is set, not the
+# machine's (initdb copies that): the suite runs alike everywhere, and
+# on one that is not UTC (+05:45, without daylight saving), so that
+# taskgate's and taskgate-admin's sessions prove they do not depend on
+# it.  The test's own SQL (sql() below) runs in UTC.
+sub server_opts {
+	my $c = shift;
+	return "-p $c->{port} -k $c->{dir}/sock -c listen_addresses=127.0.0.1 "
+	    . "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+	    . "-c timezone=Asia/Kathmandu";
+}
+
 sub start {
 	my $c = shift;
 	$c->{up} = 1;	# even if pg_ctl fails below: stop() cleans up
 	system(TG::as_pg(), "$c->{bin}/pg_ctl", '-D', "$c->{dir}/data", '-w',
-	    '-l', "$c->{dir}/log", '-o', "-p $c->{port} -k $c->{dir}/sock "
-	    . "-c listen_addresses=127.0.0.1 -c fsync=off "
-	    . "-c synchronous_commit=off -c full_page_writes=off", 'start') == 0
+	    '-l', "$c->{dir}/log", '-o', $c->server_opts, 'start') == 0
 	    or die "pg_ctl start failed: " . `cat $c->{dir}/log`;
 }
 
@@ -295,6 +313,7 @@ sub sql {
 	    SUFFIX => '.sql');
 	print $fh0 $sql;
 	close $fh0;
+	local $ENV{PGTZ} = 'UTC';	# the test's times: see server_opts
 	open(my $fh, '-|', 'psql', '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1',
 	    '-f', $file, $dsn) // die "psql: $!";
 	local $/;
