@@ -88,15 +88,15 @@ sub tg_spawn {
 }
 
 # Stops the process group led by $pid (started by tg_spawn): $sig (TERM)
-# to the group, then waits up to 10 s for the leader and for every other
-# member (a web server's FastCGI children) to be gone; KILLs the group
-# after that.  The leader may have died already: its group is still
-# signalled.  Returns 1 when everything stopped in time, 0 when it was
-# killed.
+# to the group, then waits up to $secs (10) for the leader and for every
+# other member (a web server's FastCGI children) to be gone; KILLs the
+# group after that.  The leader may have died already: its group is
+# still signalled.  Returns 1 when everything stopped in time, 0 when it
+# was killed.
 sub tg_stop {
-	my ($pid, $sig) = @_;
+	my ($pid, $sig, $secs) = @_;
 	kill $sig // 'TERM', -$pid;
-	my $until = time + 10;
+	my $until = time + ($secs // 10);
 	my $reaped = 0;
 	while (time < $until) {
 		$reaped ||= waitpid($pid, WNOHANG) != 0;

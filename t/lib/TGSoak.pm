@@ -12,7 +12,6 @@ use strict;
 use warnings;
 use Exporter 'import';
 use Time::HiRes qw(time sleep);
-use POSIX qw(WNOHANG);
 use Socket qw(IPPROTO_TCP TCP_NODELAY);
 use TG;
 
@@ -213,17 +212,9 @@ sub vg_lighttpd {
 # its exit).  Returns the valgrind log files.
 sub vg_stop {
 	my ($w) = @_;
-	# tg_stop KILLs the group after 10 s: give the leak check (slower on a
-	# loaded machine) up to two minutes first.
-	# lighttpd is reaped on the way (a zombie still answers kill 0).
-	kill 'TERM', -$w->{pid};
-	my ($until, $reaped) = (time + 120, 0);
-	while (time < $until) {
-		$reaped ||= waitpid($w->{pid}, WNOHANG) != 0;
-		last if $reaped && !kill(0, -$w->{pid});
-		sleep 0.1;
-	}
-	tg_stop($w->{pid});
+	# Up to two minutes before the KILL, not tg_stop's 10 s: the leak
+	# check is slower on a loaded machine.
+	tg_stop($w->{pid}, 'TERM', 120);
 	return sort glob("$w->{vgdir}/vg.*.log");
 }
 
