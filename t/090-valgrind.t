@@ -213,10 +213,10 @@ is(scalar @{ $r{bad} }, 0, "FastCGI soak: $n requests, every status as expected"
 ok($r{down_db} >= 10, "the outage was seen: $r{down_db} requests got 503");
 note(join(' ', map { "$_:$r{by_status}{$_}" } sort keys %{ $r{by_status} }));
 if ($asan) {
-	# Stop lighttpd, wait for taskgate's exit (LeakSanitizer), read logs.
-	tg_stop($w->{pid});
-	my $until = time + 30;
-	select(undef, undef, undef, 0.1) while kill(0, -$w->{pid}) && time < $until;
+	# Stop lighttpd, wait for taskgate's exit (LeakSanitizer), read logs:
+	# up to 40 s before the KILL (tg_stop's wait), not its 10 s, after
+	# which a wait of our own would only see the KILLed group go.
+	tg_stop($w->{pid}, 'TERM', 40);
 	my @rep = tg_sanitizer_reports();
 	ok(!@rep, 'FastCGI under ASan/LSan: no report at exit') or diag(join('', @rep));
 } else {
