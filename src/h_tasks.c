@@ -432,7 +432,11 @@ first_occurrences(struct str *ids, size_t n, char *first)
  * POST /api/tasks/lookup {"task_ids":[...]} (SPEC 4.4): the summary of
  * each id (archived ones with archived_at), null for an unknown one, in
  * the order given, each id once; one statement.  A read: it runs on
- * read_database when one is set.
+ * read_database when one is set.  Its rows are read as they come
+ * (db_stream), so that the answer is written while PostgreSQL is still
+ * finding the later ids: the two work at once instead of in turn.  The
+ * answer is kept whole until the last row, so an error midway (a
+ * timeout) still answers its status alone.
  */
 enum app_err
 h_tasks_lookup(struct req *r, struct resp *w, struct db *db,
@@ -441,13 +445,13 @@ h_tasks_lookup(struct req *r, struct resp *w, struct db *db,
 	struct str	 *ids = NULL;
 	char		 *first = NULL;
 	const char	**v = NULL;
-	size_t		 *len = NULL, n = 0, i, good = 0, k = 0, out = 0;
+	size_t		 *len = NULL, n = 0, i, good = 0, out = 0;
 	struct buf	  arr;
-	struct db_res	 *res = NULL;
+	struct db_res	 *row = NULL;
 	struct lookup_row lr;
 	const char	 *pv[1];
-	enum app_err	  rc;
-	int		  have;
+	enum app_err	  rc, e;
+	int		  have, more = 0;
 	struct buf	 *b = &w->body;
 
 	(void)id;
@@ -474,35 +478,61 @@ h_tasks_lookup(struct req *r, struct resp *w, struct db *db,
 			goto out;
 		}
 		pv[0] = arr.p;
-		if ((rc = db_exec(db, DB_LOOKUP, pv, &res)) != APP_OK)
+		if ((rc = db_stream(db, DB_LOOKUP, pv)) != APP_OK)
 			goto out;
+		more = 1;
 	}
 	jsonw_lookup_open(b);
 	for (i = 0; i < n; i++) {
 		have = 0;
 		/* The rows come in the order of the good ids' first use. */
-		if (!ids[i].bad && first[i] && res != NULL &&
-		    k < db_nrows(res)) {
-			if ((rc = db_lookup_row(res, k, &lr)) != APP_OK)
+		if (!ids[i].bad && first[i] && more && row == NULL) {
+			switch (db_stream_next(db, &row, &e)) {
+			case 1:
+				if ((rc = db_lookup_row(row, 0, &lr)) != APP_OK)
+					goto out;
+				break;
+			case 0:
+				more = 0;
+				break;
+			default:
+				more = 0;
+				rc = e;
 				goto out;
-			if (lr.id.p != NULL && lr.id.len == ids[i].len &&
-			    memcmp(lr.id.p, ids[i].p, lr.id.len) == 0) {
-				have = lr.found ? 1 : 2;
-				k++;
 			}
 		}
-		if (!first[i])
-			continue;
-		jsonw_lookup_key(b, out++, ids[i].p, ids[i].len);
-		if (have == 1)
-			jsonw_task(b, &lr.task, 0);
-		else
-			jsonw_null(b);
+		if (!ids[i].bad && first[i] && row != NULL &&
+		    lr.id.p != NULL && lr.id.len == ids[i].len &&
+		    memcmp(lr.id.p, ids[i].p, lr.id.len) == 0)
+			have = lr.found ? 1 : 2;
+		if (first[i]) {
+			jsonw_lookup_key(b, out++, ids[i].p, ids[i].len);
+			if (have == 1)
+				jsonw_task(b, &lr.task, 0);
+			else
+				jsonw_null(b);
+		}
+		/* (lr points into row: freed once written) */
+		if (have) {
+			db_res_free(row);
+			row = NULL;
+		}
 	}
 	jsonw_lookup_close(b);
 	rc = b->oom ? APP_NOMEM : APP_OK;
 out:
-	db_res_free(res);
+	db_res_free(row);
+	if (more) {
+		/* The end of the stream (or its error), or give it up. */
+		if (rc == APP_OK) {
+			while (db_stream_next(db, &row, &e) == 1) {
+				db_res_free(row);
+				row = NULL;
+			}
+			rc = e;
+		} else
+			db_stream_abort(db);
+	}
 	buf_free(&arr);
 	free(len);
 	free(v);
