@@ -451,7 +451,7 @@ h_tasks_lookup(struct req *r, struct resp *w, struct db *db,
 	struct lookup_row lr;
 	const char	 *pv[1];
 	enum app_err	  rc, e;
-	int		  have, more = 0;
+	int		  ask, have, more = 0;
 	struct buf	 *b = &w->body;
 
 	(void)id;
@@ -486,7 +486,8 @@ h_tasks_lookup(struct req *r, struct resp *w, struct db *db,
 	for (i = 0; i < n; i++) {
 		have = 0;
 		/* The rows come in the order of the good ids' first use. */
-		if (!ids[i].bad && first[i] && more && row == NULL) {
+		ask = !ids[i].bad && first[i];
+		if (ask && more && row == NULL) {
 			switch (db_stream_next(db, &row, &e)) {
 			case 1:
 				if ((rc = db_lookup_row(row, 0, &lr)) != APP_OK)
@@ -501,9 +502,8 @@ h_tasks_lookup(struct req *r, struct resp *w, struct db *db,
 				goto out;
 			}
 		}
-		if (!ids[i].bad && first[i] && row != NULL &&
-		    lr.id.p != NULL && lr.id.len == ids[i].len &&
-		    memcmp(lr.id.p, ids[i].p, lr.id.len) == 0)
+		if (ask && row != NULL && lr.id.p != NULL &&
+		    lr.id.len == ids[i].len && memcmp(lr.id.p, ids[i].p, lr.id.len) == 0)
 			have = lr.found ? 1 : 2;
 		if (first[i]) {
 			jsonw_lookup_key(b, out++, ids[i].p, ids[i].len);

@@ -5,7 +5,7 @@
 # prepare = off:
 #  - a lookup of 1 200 ids (known, unknown, repeated, archived) answers
 #    each as the list and the archive describe it, in the order given;
-#  - a statement that fails after hundreds of rows came (schema "boom",
+#  - a statement that fails after a hundred rows came (schema "boom",
 #    whose tasks view divides by zero at one row) answers the error alone,
 #    as the detail of that task does, never a 200 cut short, and the
 #    same processes answer the next lookup;
